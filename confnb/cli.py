@@ -1,0 +1,231 @@
+"""The ``confnb`` command line: next-token tables, predictions, scoring files, calibration, reports.
+
+Every subcommand exits with status 0 on success, 2 on bad input (with a message that says what to do)
+and 1 on an unexpected failure. Run ``confnb COMMAND --help`` for the options of each.
+
+Out of scope: serving predictions over HTTP; the CLI scores files and fits calibrators offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed without a traceback, exit status 2."""
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="model: preset, .gguf path, folder or hub id (default: embedded SmolLM2-135M-Instruct)")
+    p.add_argument("--quantization", choices=["4bit", "8bit"], default=None, help="bitsandbytes quantization (meant for CUDA)")
+    p.add_argument("--adapter", default=None, help="LoRA adapter folder from `confnb finetune`")
+    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+
+
+def _add_task_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--prompt",
+        choices=["default", "zero-shot", "chat"],
+        default="default",
+        help="prompt style: the default few-shot prompt, zero-shot, or the chat template",
+    )
+
+
+def _task(args):
+    from . import tasks
+
+    if args.adapter:
+        from .models import read_adapter_info
+
+        info = read_adapter_info(args.adapter)
+        if "task" in info and args.prompt == "default":
+            return tasks.ClassificationTask.from_dict(info["task"])
+    return {"default": tasks.SENTIMENT, "zero-shot": tasks.SENTIMENT_ZERO_SHOT, "chat": tasks.SENTIMENT_CHAT}[args.prompt]
+
+
+def _load(args):
+    from .models import load_model
+
+    return load_model(args.model, quantization=args.quantization, device=args.device, adapter=args.adapter)
+
+
+def _print_frame(frame, floatfmt: str = "{:.4f}") -> None:
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
+        print(frame.to_string(index=False, float_format=floatfmt.format))
+
+
+# ---------------------------------------------------------------------------------------- commands
+
+
+def cmd_tokens(args) -> int:
+    from .scoring import next_token_table
+
+    lm = _load(args)
+    table = next_token_table(lm, args.prompt_text, k=args.k, chat=args.chat)
+    print(f"{lm.name}: next-token predictions after {args.prompt_text!r}" + (" (chat template)" if args.chat else ""))
+    _print_frame(table)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .scoring import classify
+
+    texts = [t for t in args.texts]
+    for i, t in enumerate(texts):
+        if not t.strip():
+            raise UsageError(f"text {i + 1} is empty; pass non-empty texts")
+    lm = _load(args)
+    task = _task(args)
+    frame = classify(lm, texts, task, batch_size=args.batch_size, progress=False)
+    cols = ["text", "prediction", "total_probability", "p_positive"] + [c for c in frame if c.startswith("mass_")] + ["other_mass", "top_token"]
+    frame = frame[cols].assign(top_token=frame["top_token"].map(repr))
+    _print_frame(frame)
+    return 0
+
+
+def cmd_score(args) -> int:
+    from .files import score_file
+
+    summary = score_file(
+        args.input,
+        args.output,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        model_args=dict(name=args.model, quantization=args.quantization, device=args.device, adapter=args.adapter),
+        task=_task(args),
+        limit=args.limit,
+        batch_size=args.batch_size,
+        skip_empty=args.skip_empty,
+        encoding=args.encoding,
+        calibrator=args.calibrator,
+        progress=None if args.progress else False,
+    )
+    print(summary, file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="confnb",
+        description="Trustworthy confidence scores from language-model classifications.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"confnb {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("tokens", help="show the most likely next tokens after a prompt")
+    p.add_argument("prompt_text", metavar="PROMPT")
+    p.add_argument("-k", type=int, default=12, help="number of tokens (default 12)")
+    p.add_argument("--chat", action="store_true", help="wrap the prompt in the model's chat template")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_tokens)
+
+    p = sub.add_parser("predict", help="classify a few texts and show class masses")
+    p.add_argument("texts", nargs="+", metavar="TEXT")
+    p.add_argument("--batch-size", type=int, default=32)
+    _add_model_options(p)
+    _add_task_options(p)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("score", help="score a CSV or JSONL file; writes a CSV with every input row and column")
+    p.add_argument("input", metavar="INPUT", help="CSV or JSONL (.jsonl / .ndjson) file")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="CSV file to write")
+    p.add_argument("--text-column", default="text", help="column holding the texts (default: text)")
+    p.add_argument("--label-column", default=None, help="optional column of true labels: kept, and a `correct` column is added")
+    p.add_argument("--limit", type=int, default=None, help="score only the first N rows")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--skip-empty", action="store_true", help="keep empty texts in the output with blank scores instead of failing")
+    p.add_argument("--encoding", default="utf-8", help="input encoding (default utf-8)")
+    p.add_argument("--calibrator", default=None, help="calibrator JSON from `confnb calibrate`: adds a calibrated `confidence` column")
+    p.add_argument("--progress", action="store_true", help="force a progress bar (default: only in a terminal)")
+    _add_model_options(p)
+    _add_task_options(p)
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("calibrate", help="fit a calibrator on a scored CSV; prints held-out (cross-fitted) metrics")
+    p.add_argument("scores", metavar="SCORES.csv", help="output of `confnb score --label-column ...`")
+    p.add_argument("--method", choices=["platt", "isotonic", "temperature"], default="platt")
+    p.add_argument("--target", choices=["confidence", "class"], default="confidence",
+                   help="confidence: total_probability -> P(correct); class: p_positive -> P(positive)")
+    p.add_argument("--n-splits", type=int, default=5, help="folds for the held-out metrics (default 5)")
+    p.add_argument("-o", "--output", required=True, metavar="CALIBRATOR.json")
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("report", help="charts, metrics.json and summary.md for a scored, labelled CSV")
+    p.add_argument("scores", metavar="SCORES.csv")
+    p.add_argument("--calibrator", default=None, help="a calibrator fit on OTHER rows; without one, calibrated metrics are cross-fitted")
+    p.add_argument("--method", choices=["platt", "isotonic", "temperature"], default="platt", help="method for cross-fitting when no --calibrator")
+    p.add_argument("--target", choices=["confidence", "class"], default=None)
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def _read_scores(path: str):
+    import pandas as pd
+
+    if not Path(path).is_file():
+        raise UsageError(f"scores file {path!r} does not exist; create it with `confnb score INPUT -o {path} --label-column LABEL`")
+    return pd.read_csv(path)
+
+
+def cmd_calibrate(args) -> int:
+    from .report import calibrate_scores, format_metrics
+
+    frame = _read_scores(args.scores)
+    calibrator, metrics = calibrate_scores(frame, method=args.method, target=args.target, n_splits=args.n_splits)
+    path = calibrator.save(args.output)
+    print(f"{args.method} calibrator ({args.target} target) fit on {len(frame)} rows -> {path}")
+    print(f"held-out metrics ({args.n_splits}-fold cross-fitting; 95% bootstrap intervals):")
+    print(format_metrics(metrics))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .calibration import load_calibrator
+    from .report import write_report
+
+    frame = _read_scores(args.scores)
+    calibrator = load_calibrator(args.calibrator) if args.calibrator else None
+    target = args.target or (calibrator.target if calibrator is not None and calibrator.target else "confidence")
+    write_report(frame, args.output, calibrator=calibrator, target=target, method=args.method)
+    print(f"report written to {args.output}: metrics.json, summary.md and charts")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``confnb`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    warnings.simplefilter("default")
+    warnings.filterwarnings("ignore", message=".*gemm_4bit_forward.*")
+    warnings.formatwarning = lambda message, category, *a, **k: f"confnb: warning: {message}\n"
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"confnb: error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError, ModuleNotFoundError, UnicodeDecodeError, OSError, KeyError) as exc:
+        print(f"confnb: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("confnb: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""Score a CSV or JSONL file of texts and write a CSV: what ``confnb score`` runs.
+
+The input is read in chunks and the output written chunk by chunk to a temporary file that replaces
+OUTPUT only when every row is done, so memory stays flat on large files and a failed run never
+leaves a half-written OUTPUT. Every input row comes out, in order, with all its columns.
+
+Out of scope: spreadsheets (.xlsx) and Parquet; convert them to CSV first.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .tasks import SENTIMENT, ClassificationTask
+
+__all__ = ["label_to_class", "read_chunks", "score_file"]
+
+#: Columns added by scoring; an input that already has one is refused rather than overwritten.
+SCORE_COLUMNS = ("prediction", "total_probability", "p_positive", "margin", "other_mass", "top_token", "correct", "confidence")
+
+_TRUE = {"1", "true", "yes", "y", "pos", "positive", "fresh"}
+_FALSE = {"0", "false", "no", "n", "neg", "negative", "rotten"}
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() in (".jsonl", ".ndjson")
+
+
+def read_chunks(path: str | os.PathLike, *, encoding: str = "utf-8", chunksize: int = 2000) -> Iterator[pd.DataFrame]:
+    """Yield a CSV or JSONL file as DataFrames of at most `chunksize` rows, every column as text.
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, empty, or not decodable with `encoding` (the message names the
+        byte and the fix).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"input file {str(path)!r} does not exist")
+    if path.stat().st_size == 0:
+        raise ValueError(f"input file {str(path)!r} is empty")
+    try:
+        if _is_jsonl(path):
+            reader = pd.read_json(path, lines=True, chunksize=chunksize, dtype=False, encoding=encoding)
+        else:
+            reader = pd.read_csv(path, chunksize=chunksize, dtype=str, keep_default_na=False, encoding=encoding)
+        with reader:
+            yield from reader
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{str(path)!r} is not valid {encoding}: byte {exc.object[exc.start:exc.start + 1]!r} at "
+            f"position {exc.start} ({exc.reason}). Re-save the file as UTF-8, or pass its encoding "
+            "with --encoding (e.g. --encoding latin-1)."
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"could not parse {str(path)!r} as {'JSONL' if _is_jsonl(path) else 'CSV'}: {exc}") from exc
+
+
+def label_to_class(values: pd.Series, task: ClassificationTask = SENTIMENT) -> pd.Series:
+    """Map label values to the task's class names.
+
+    Class names are kept; common spellings of a binary label (1/0, true/false, yes/no, pos/neg,
+    fresh/rotten) map to the positive / negative class. Anything else is an error that lists the
+    unknown values.
+
+    >>> label_to_class(pd.Series(["1", "negative", "Yes"])).tolist()
+    ['positive', 'negative', 'positive']
+    """
+    names = set(task.class_names)
+    out = []
+    unknown = set()
+    for v in values:
+        text = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        if text in names:
+            out.append(text)
+        elif text.lower() in _TRUE:
+            out.append(task.positive_class)
+        elif text.lower() in _FALSE:
+            out.append(task.negative_class)
+        else:
+            out.append(None)
+            unknown.add(text)
+    if unknown:
+        shown = ", ".join(repr(u) for u in sorted(unknown)[:5])
+        raise ValueError(
+            f"label column has values that are not classes: {shown}. "
+            f"Use {sorted(names)} (or 1/0, true/false)."
+        )
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def score_file(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    *,
+    text_column: str = "text",
+    label_column: str | None = None,
+    model: Any = None,
+    model_args: Mapping[str, Any] | None = None,
+    task: ClassificationTask = SENTIMENT,
+    limit: int | None = None,
+    batch_size: int = 32,
+    skip_empty: bool = False,
+    encoding: str = "utf-8",
+    calibrator: str | os.PathLike | None = None,
+    progress: bool | None = None,
+    chunksize: int = 2000,
+) -> str:
+    """Score every row of a CSV/JSONL file and write a CSV with the input columns plus scores.
+
+    Parameters
+    ----------
+    input_path, output_path : path
+        CSV or JSONL in, CSV out.
+    text_column : str
+        Column of texts.
+    label_column : str, optional
+        Column of true labels; kept, and a boolean ``correct`` column is added.
+    model : LanguageModel, optional
+        An already loaded model; else one is loaded with ``load_model(**model_args)`` after the
+        input's header has been checked.
+    limit : int, optional
+        Score only the first `limit` rows.
+    skip_empty : bool
+        Keep rows with empty text in the output with blank scores instead of failing.
+    calibrator : path, optional
+        A calibrator JSON (``confnb calibrate``): adds a calibrated ``confidence`` column, the
+        probability that the row's prediction is correct.
+
+    Returns
+    -------
+    str
+        A one-line summary (rows scored, skipped, accuracy when labels are known).
+    """
+    from .scoring import classify
+
+    if limit is not None and limit < 1:
+        raise ValueError(f"--limit must be at least 1, got {limit}")
+    cal = None
+    if calibrator is not None:
+        from .calibration import load_calibrator
+
+        cal = load_calibrator(calibrator)
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output_path.parent, prefix=f".{output_path.name}.", suffix=".partial")
+    os.close(fd)
+    n_rows = n_skipped = n_correct = n_labelled = 0
+    first_row = 0
+    try:
+        for chunk in read_chunks(input_path, encoding=encoding, chunksize=chunksize):
+            if first_row == 0:
+                _check_columns(chunk, text_column, label_column)
+            if limit is not None:
+                chunk = chunk.iloc[: max(limit - n_rows, 0)]
+                if chunk.empty:
+                    break
+            texts = chunk[text_column].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+            empty = texts.str.strip() == ""
+            if empty.any() and not skip_empty:
+                row = first_row + int(np.flatnonzero(empty.to_numpy())[0])
+                raise ValueError(
+                    f"row {row + 1} (data row, not counting the header) has an empty {text_column!r}; "
+                    "fill it in, remove it, or pass --skip-empty to keep it with blank scores"
+                )
+            if model is None:
+                from .models import load_model
+
+                model = load_model(**dict(model_args or {}))
+            keep = ~empty.to_numpy()
+            scores = classify(model, texts[keep].tolist(), task, batch_size=batch_size, progress=progress)
+            scores = scores.drop(columns="text")
+            scores.index = chunk.index[keep]
+            scores = scores.reindex(chunk.index)
+            out = pd.concat([chunk, scores], axis=1)
+            if label_column is not None:
+                labels = label_to_class(chunk.loc[keep, label_column], task)
+                correct = labels == scores.loc[keep, "prediction"]
+                out["correct"] = correct.reindex(chunk.index)
+                n_correct += int(correct.sum())
+                n_labelled += int(keep.sum())
+            if cal is not None:
+                from .report import add_confidence_column
+
+                out["confidence"] = add_confidence_column(scores.loc[keep], cal, positive=task.positive_class)[
+                    "confidence"
+                ].reindex(chunk.index)
+            out.to_csv(tmp, mode="a", header=first_row == 0, index=False)
+            n_rows += len(chunk)
+            n_skipped += int((~keep).sum())
+            first_row += len(chunk)
+        if n_rows == 0:
+            raise ValueError(f"input file {str(input_path)!r} has a header but no rows")
+        os.replace(tmp, output_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    summary = f"scored {n_rows - n_skipped} of {n_rows} rows -> {output_path}"
+    if n_skipped:
+        summary += f" ({n_skipped} empty rows kept with blank scores)"
+    if n_labelled:
+        summary += f"; accuracy {n_correct / n_labelled:.3f} on {n_labelled} labelled rows"
+    return summary
+
+
+def _check_columns(chunk: pd.DataFrame, text_column: str, label_column: str | None) -> None:
+    found = list(chunk.columns)
+    for name, flag in ((text_column, "--text-column"), (label_column, "--label-column")):
+        if name is not None and name not in found:
+            raise ValueError(f"column {name!r} not found; the file has columns {found}. Choose one with {flag}.")
+    clash = [c for c in found if c in SCORE_COLUMNS or c.startswith("mass_")]
+    if clash:
+        raise ValueError(
+            f"the input already has column(s) {clash}, which scoring would overwrite; "
+            "rename or drop them first"
+        )

@@ -1,0 +1,311 @@
+"""Classification tasks: the prompt a model sees and the answer tokens that stand for each class.
+
+A `ClassificationTask` turns a text into the exact prompt string fed to the model, and resolves each
+class's surface variants ("Yes", " yes", "Y", ...) to token ids of a given tokenizer. Scoring
+(`confnb.scoring`) then sums the next-token probabilities of those ids: the *total probability* of a
+class.
+
+Out of scope: answers that span several tokens (a multi-token variant is skipped with a warning:
+only the first token of an answer is scored), and generation-based "parse the reply" classification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+__all__ = [
+    "SENTIMENT",
+    "SENTIMENT_ZERO_SHOT",
+    "SENTIMENT_CHAT",
+    "ClassificationTask",
+    "MultiTokenVariantWarning",
+    "VariantResolution",
+]
+
+_SENTINEL = "\x00CONFNB_TEXT\x00"
+
+
+class MultiTokenVariantWarning(UserWarning):
+    """A class variant is more than one token for this tokenizer and was left out."""
+
+
+@dataclass(frozen=True)
+class VariantResolution:
+    """How a task's class variants map to one tokenizer's vocabulary.
+
+    Attributes
+    ----------
+    token_ids : dict of str to list of int
+        De-duplicated single-token ids per class, in the order of the variants.
+    tokens : dict of str to list of str
+        The variant strings kept, aligned with `token_ids`.
+    skipped : dict of str to list of str
+        Variants left out because they are several tokens long.
+    """
+
+    token_ids: dict[str, list[int]]
+    tokens: dict[str, list[str]]
+    skipped: dict[str, list[str]]
+
+    def class_of(self) -> dict[int, str]:
+        """Map token id -> class name."""
+        return {i: c for c, ids in self.token_ids.items() for i in ids}
+
+
+def _tokenizer(model: Any):
+    return getattr(model, "tokenizer", model)
+
+
+@dataclass(frozen=True)
+class ClassificationTask:
+    """A prompt template plus, per class, the answer tokens that mean that class.
+
+    Parameters
+    ----------
+    instruction : str
+        The question put to the model, e.g. ``"Is this text positive in sentiment? Answer yes or no."``.
+    classes : mapping of str to sequence of str
+        Class name -> surface variants. The first variant is the answer written after few-shot
+        demonstrations. With ``leading_space=True`` each variant's leading-space form (" Yes") is
+        added, since most tokenizers have a separate token for a word after a space.
+    template : str
+        How one text is shown; must contain ``{text}``. Plain prompts end with an answer cue
+        (``"Answer:"``) so the next token is the answer.
+    demonstrations : sequence of (text, class) pairs
+        Few-shot examples shown before the text, answered with their class's first variant.
+    chat : bool
+        Wrap the prompt in the tokenizer's chat template (user turn, then the assistant's turn).
+    positive_class : str, optional
+        The class whose probability is reported as ``p_positive``; defaults to the first class.
+    leading_space : bool
+        Also score each variant's leading-space form.
+    name : str
+        A short label, used in reports.
+
+    Examples
+    --------
+    >>> task = ClassificationTask("Is this fruit? Answer yes or no.",
+    ...                           {"fruit": ["Yes"], "other": ["No"]})
+    >>> print(task.render("apple"))
+    Is this fruit? Answer yes or no.
+    <BLANKLINE>
+    Text: apple
+    Answer:
+    """
+
+    instruction: str
+    classes: Mapping[str, Sequence[str]]
+    template: str = "Text: {text}\nAnswer:"
+    demonstrations: Sequence[tuple[str, str]] = ()
+    chat: bool = False
+    positive_class: str | None = None
+    leading_space: bool = True
+    name: str = "task"
+    _classes: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        classes = tuple((str(c), tuple(v)) for c, v in dict(self.classes).items())
+        if len(classes) < 2:
+            raise ValueError("a ClassificationTask needs at least two classes")
+        for c, variants in classes:
+            if not variants or not all(isinstance(v, str) and v.strip() for v in variants):
+                raise ValueError(f"class {c!r} needs at least one non-empty variant string")
+        if "{text}" not in self.template:
+            raise ValueError("template must contain '{text}'")
+        names = [c for c, _ in classes]
+        demos = tuple((str(t), str(c)) for t, c in self.demonstrations)
+        for _, c in demos:
+            if c not in names:
+                raise ValueError(f"demonstration class {c!r} is not one of {names}")
+        positive = self.positive_class if self.positive_class is not None else names[0]
+        if positive not in names:
+            raise ValueError(f"positive_class {positive!r} is not one of {names}")
+        object.__setattr__(self, "_classes", classes)
+        object.__setattr__(self, "classes", {c: v for c, v in classes})
+        object.__setattr__(self, "demonstrations", demos)
+        object.__setattr__(self, "positive_class", positive)
+
+    # ------------------------------------------------------------------------------------ prompt
+
+    @property
+    def class_names(self) -> list[str]:
+        """Class names in their declared order."""
+        return [c for c, _ in self._classes]
+
+    @property
+    def negative_class(self) -> str:
+        """The first class that is not `positive_class`."""
+        return next(c for c in self.class_names if c != self.positive_class)
+
+    def _body(self, text: str) -> str:
+        parts = [self.instruction.strip(), ""]
+        for demo_text, demo_class in self.demonstrations:
+            answer = self.classes[demo_class][0]
+            parts += [f"{self.template.format(text=demo_text)} {answer}", ""]
+        parts.append(self.template.format(text=text))
+        return "\n".join(parts)
+
+    def render(self, text: str, model: Any = None) -> str:
+        """The exact string fed to the model for `text`.
+
+        ``model`` (a `LanguageModel` or a tokenizer) is needed only when ``chat=True``.
+        """
+        body = self._body(text)
+        if not self.chat:
+            return body
+        tokenizer = _tokenizer(model) if model is not None else None
+        if tokenizer is None or not getattr(tokenizer, "chat_template", None):
+            raise ValueError(
+                "this task uses chat=True but the model has no chat template; "
+                "use a task with chat=False for base models"
+            )
+        return tokenizer.apply_chat_template(
+            [{"role": "user", "content": body}], tokenize=False, add_generation_prompt=True
+        )
+
+    def prompt(self, text: str, model: Any = None) -> str:
+        """Alias of `render`: the exact prompt string for `text`."""
+        return self.render(text, model)
+
+    def split(self, model: Any = None) -> tuple[str, str]:
+        """Split the prompt into a shared prefix and a per-text suffix containing ``{text}``.
+
+        The space before the text goes to the suffix: tokenizers attach a leading space to the
+        following word, so cutting after the space would change how every text is tokenized.
+        """
+        rendered = self.render(_SENTINEL, model)
+        if rendered.count(_SENTINEL) != 1:
+            raise ValueError("the prompt template must show the text exactly once")
+        prefix, suffix = rendered.split(_SENTINEL)
+        if prefix.endswith(" "):
+            prefix, suffix = prefix[:-1], " " + _SENTINEL + suffix
+        else:
+            suffix = _SENTINEL + suffix
+        return prefix, suffix.replace(_SENTINEL, "{text}")
+
+    # ---------------------------------------------------------------------------------- variants
+
+    def variants(self, class_name: str) -> list[str]:
+        """All surface forms scored for `class_name`, leading-space forms included."""
+        out: list[str] = []
+        for v in self.classes[class_name]:
+            forms = [v, " " + v] if self.leading_space and not v.startswith(" ") else [v]
+            out += [f for f in forms if f not in out]
+        return out
+
+    def resolve(self, model: Any) -> VariantResolution:
+        """Resolve each class's variants to single token ids of `model`'s tokenizer.
+
+        Multi-token variants are skipped with a `MultiTokenVariantWarning`; ids are de-duplicated;
+        an id claimed by two classes is an error.
+        """
+        tokenizer = _tokenizer(model)
+        token_ids: dict[str, list[int]] = {}
+        tokens: dict[str, list[str]] = {}
+        skipped: dict[str, list[str]] = {}
+        owner: dict[int, str] = {}
+        for c in self.class_names:
+            token_ids[c], tokens[c], skipped[c] = [], [], []
+            for v in self.variants(c):
+                ids = tokenizer.encode(v, add_special_tokens=False)
+                if len(ids) != 1:
+                    skipped[c].append(v)
+                    continue
+                (i,) = ids
+                if i in owner and owner[i] != c:
+                    raise ValueError(
+                        f"token {v!r} (id {i}) stands for both {owner[i]!r} and {c!r}; "
+                        "give each class distinct variants"
+                    )
+                if i not in token_ids[c]:
+                    owner[i] = c
+                    token_ids[c].append(i)
+                    tokens[c].append(v)
+            if not token_ids[c]:
+                raise ValueError(
+                    f"none of class {c!r}'s variants {self.variants(c)} is a single token for "
+                    "this tokenizer; choose shorter answer words"
+                )
+        dropped = [repr(v) for c in self.class_names for v in skipped[c]]
+        if dropped:
+            warnings.warn(
+                f"skipped multi-token variants {', '.join(dropped)}: only single-token answers "
+                "are scored",
+                MultiTokenVariantWarning,
+                stacklevel=2,
+            )
+        return VariantResolution(token_ids, tokens, skipped)
+
+    def token_ids(self, model: Any) -> dict[str, list[int]]:
+        """Resolved single-token ids per class, e.g. ``{"positive": [...], "negative": [...]}``."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MultiTokenVariantWarning)
+            return self.resolve(model).token_ids
+
+    # --------------------------------------------------------------------------------- identity
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description (saved with adapters and used to key the score cache)."""
+        return {
+            "name": self.name,
+            "instruction": self.instruction,
+            "classes": {c: list(v) for c, v in self._classes},
+            "template": self.template,
+            "demonstrations": [list(d) for d in self.demonstrations],
+            "chat": self.chat,
+            "positive_class": self.positive_class,
+            "leading_space": self.leading_space,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ClassificationTask":
+        """Rebuild a task from `to_dict` output."""
+        data = dict(data)
+        data["demonstrations"] = [tuple(d) for d in data.get("demonstrations", ())]
+        return cls(**data)
+
+    @property
+    def key(self) -> str:
+        """A short hash of everything that changes the prompt or the scored tokens."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha1(blob).hexdigest()[:12]
+
+
+_YES = ("Yes", "yes", "YES", "Y", "y")
+_NO = ("No", "no", "NO", "N", "n")
+_QUESTION = "Is this text positive in sentiment? Answer yes or no."
+
+#: Zero-shot plain prompt: the question, the text, and an answer cue.
+SENTIMENT_ZERO_SHOT = ClassificationTask(
+    _QUESTION,
+    {"positive": _YES, "negative": _NO},
+    name="sentiment-zero-shot",
+)
+
+#: Zero-shot prompt wrapped in the model's chat template.
+SENTIMENT_CHAT = ClassificationTask(
+    _QUESTION,
+    {"positive": _YES, "negative": _NO},
+    template="Text: {text}",
+    chat=True,
+    name="sentiment-chat",
+)
+
+#: The default sentiment task: a plain few-shot prompt (chosen by measurement on the train split;
+#: see the README's prompt table). The demonstrations are written for this prompt, not taken from
+#: the dataset.
+SENTIMENT = ClassificationTask(
+    _QUESTION,
+    {"positive": _YES, "negative": _NO},
+    demonstrations=(
+        ("I love this movie!", "positive"),
+        ("This was a waste of money.", "negative"),
+        ("The staff were friendly and the room was spotless.", "positive"),
+        ("The update made everything slower.", "negative"),
+    ),
+    name="sentiment",
+)

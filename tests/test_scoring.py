@@ -1,0 +1,118 @@
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import confnb
+from confnb.scoring import _last_logprobs, next_token_logprobs, score_distribution
+from confnb.tasks import SENTIMENT, SENTIMENT_CHAT, SENTIMENT_ZERO_SHOT
+
+TEXTS = [
+    "I love this movie!",
+    "Best worst thing ever",
+    "Not bad",
+    "The meeting was scheduled for Thursday afternoon in the conference room.",
+    "Boxing practice sessions are sorted today.",
+    "This is terrible!",
+    "Could be better",
+]
+
+
+def _distribution(probs: dict[int, float], n_vocab: int = 50) -> np.ndarray:
+    rest = (1.0 - sum(probs.values())) / (n_vocab - len(probs))
+    p = np.full(n_vocab, rest)
+    for i, v in probs.items():
+        p[i] = v
+    return np.log(p)
+
+
+def test_not_bad_arithmetic_from_the_article():
+    # yes 40.68, Yes 37.62, YES 0.01, y 0.00, Y 0.00 | no 13.63, No 8.01
+    lp = _distribution({0: 0.4068, 1: 0.3762, 2: 0.0001, 3: 1e-6, 4: 1e-6, 5: 0.1363, 6: 0.0801})
+    out = score_distribution(lp, {"positive": [0, 1, 2, 3, 4], "negative": [5, 6]})
+    assert out["prediction"][0] == "positive"
+    assert round(100 * out["total_probability"][0], 2) == 78.31
+    pos, neg = out["mass_positive"][0], out["mass_negative"][0]
+    assert out["p_positive"][0] == pytest.approx(pos / (pos + neg))
+    assert out["margin"][0] == pytest.approx(np.log(pos) - np.log(neg))
+    assert out["other_mass"][0] == pytest.approx(1 - pos - neg, abs=1e-6)
+
+
+def test_top_token_decides_the_prediction_even_against_the_larger_mass():
+    # the top token is a negative one, but the positive variants together weigh more
+    lp = _distribution({0: 0.2, 1: 0.2, 2: 0.3, 9: 0.3})
+    out = score_distribution(lp, {"positive": [0, 1], "negative": [2]})
+    assert out["prediction"][0] == "negative"
+    assert out["total_probability"][0] == pytest.approx(0.3, abs=1e-6)
+    # when the top token is no class token, the larger class mass decides
+    lp = _distribution({0: 0.2, 1: 0.15, 2: 0.1, 9: 0.55})
+    out = score_distribution(lp, {"positive": [0, 1], "negative": [2]})
+    assert out["prediction"][0] == "positive"
+    assert out["total_probability"][0] == pytest.approx(0.35, abs=1e-6)
+
+
+@pytest.mark.parametrize("task", [SENTIMENT, SENTIMENT_ZERO_SHOT, SENTIMENT_CHAT], ids=lambda t: t.name)
+def test_batched_equals_one_text_at_a_time(lm, task):
+    batched = next_token_logprobs(lm, TEXTS, task, batch_size=4)
+    single = np.stack([_last_logprobs(lm, task.prompt(t, lm)).numpy() for t in TEXTS])
+    assert batched.shape == single.shape
+    assert np.abs(batched - single).max() < 1e-4
+
+
+def test_prefix_split_does_not_change_tokenization(lm):
+    from confnb.scoring import _PromptEncoder
+
+    enc = _PromptEncoder(lm, SENTIMENT)
+    for t in TEXTS:
+        full = lm.tokenizer(SENTIMENT.prompt(t, lm), add_special_tokens=True)["input_ids"]
+        assert enc.prefix_ids + enc.suffix_ids(t) == full
+
+
+def test_classify_columns_order_and_consistency(lm):
+    df = confnb.classify(lm, TEXTS, batch_size=3)
+    assert list(df["text"]) == TEXTS
+    for col in ["prediction", "total_probability", "p_positive", "margin", "mass_positive", "mass_negative", "other_mass", "top_token"]:
+        assert col in df
+    assert set(df["prediction"]) <= {"positive", "negative"}
+    masses = df[["mass_positive", "mass_negative"]].to_numpy()
+    assert np.allclose(masses.sum(1) + df["other_mass"], 1, atol=1e-6)
+    chosen = np.where(df["prediction"] == "positive", df["mass_positive"], df["mass_negative"])
+    assert np.allclose(df["total_probability"], chosen)
+    # the same texts one by one give the same rows
+    again = pd.concat([confnb.classify(lm, [t]) for t in TEXTS[:3]], ignore_index=True)
+    assert np.allclose(again["p_positive"], df["p_positive"][:3], atol=1e-5)
+
+
+def test_score_cache_round_trip(lm, tmp_path):
+    db = tmp_path / "scores.sqlite"
+    first = confnb.classify(lm, TEXTS[:4], cache=db)
+    assert db.exists()
+    second = confnb.classify(lm, TEXTS[:4] + TEXTS[:2], cache=db)
+    pd.testing.assert_frame_equal(second.iloc[:4].reset_index(drop=True), first, check_exact=False, atol=1e-12)
+    assert list(second["text"]) == TEXTS[:4] + TEXTS[:2]
+
+
+def test_bad_texts_are_named(lm):
+    with pytest.raises(ValueError, match=r"texts\[1\] is empty"):
+        confnb.classify(lm, ["fine", "   "])
+    with pytest.raises(TypeError, match="single string"):
+        confnb.classify(lm, "a string")
+
+
+def test_too_long_text_is_truncated_with_a_warning(lm):
+    short = dataclasses.replace(lm, max_length=120)  # same weights, a short context for speed
+    long_text = "very " * 200 + "good"
+    with pytest.warns(UserWarning, match="1 text\\(s\\) were longer"):
+        df = confnb.classify(short, [long_text, "fine"])
+    assert len(df) == 2 and df["text"][0] == long_text
+
+
+def test_next_token_table(lm):
+    table = confnb.next_token_table(lm, "Knock knock.", k=12)
+    assert list(table.columns) == ["rank", "token", "token_id", "logprob", "probability", "percent"]
+    assert len(table) == 12 and table["probability"].is_monotonic_decreasing
+    assert np.allclose(table["percent"], 100 * np.exp(table["logprob"]))
+    assert not any(" " in t for t in table["token"])  # whitespace made visible
+    chat = confnb.next_token_table(lm, "Knock knock.", k=5, chat=True)
+    assert len(chat) == 5
