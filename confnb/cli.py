@@ -31,6 +31,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quantization", choices=["4bit", "8bit"], default=None, help="bitsandbytes quantization (meant for CUDA)")
     p.add_argument("--adapter", default=None, help="LoRA adapter folder from `confnb finetune`")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--max-length", type=int, default=None, help="cap on prompt length in tokens; longer texts are truncated (default: the model's context)")
 
 
 def _add_task_options(p: argparse.ArgumentParser) -> None:
@@ -57,7 +58,7 @@ def _task(args):
 def _load(args):
     from .models import load_model
 
-    return load_model(args.model, quantization=args.quantization, device=args.device, adapter=args.adapter)
+    return load_model(args.model, quantization=args.quantization, device=args.device, adapter=args.adapter, max_length=args.max_length)
 
 
 def _print_frame(frame, floatfmt: str = "{:.4f}") -> None:
@@ -104,14 +105,16 @@ def cmd_score(args) -> int:
         args.output,
         text_column=args.text_column,
         label_column=args.label_column,
-        model_args=dict(name=args.model, quantization=args.quantization, device=args.device, adapter=args.adapter),
+        model_args=dict(name=args.model, quantization=args.quantization, device=args.device, adapter=args.adapter, max_length=args.max_length),
         task=_task(args),
         limit=args.limit,
         batch_size=args.batch_size,
         skip_empty=args.skip_empty,
         encoding=args.encoding,
         calibrator=args.calibrator,
-        progress=None if args.progress else False,
+        progress=True if args.progress else None,
+        resume=args.resume,
+        chunksize=args.chunk_size,
     )
     print(summary, file=sys.stderr)
     return 0
@@ -151,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-empty", action="store_true", help="keep empty texts in the output with blank scores instead of failing")
     p.add_argument("--encoding", default="utf-8", help="input encoding (default utf-8)")
     p.add_argument("--calibrator", default=None, help="calibrator JSON from `confnb calibrate`: adds a calibrated `confidence` column")
-    p.add_argument("--progress", action="store_true", help="force a progress bar (default: only in a terminal)")
+    p.add_argument("--progress", action="store_true", help="force the progress bar on stderr (default: shown in a terminal)")
+    p.add_argument("--chunk-size", type=int, default=500, help="rows read, scored and written at a time (the unit --resume restarts from)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from OUTPUT.partial without re-scoring finished rows")
     _add_model_options(p)
     _add_task_options(p)
     p.set_defaults(func=cmd_score)
@@ -172,6 +177,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", choices=["confidence", "class"], default=None)
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("finetune", help="train a LoRA adapter on labelled texts; writes an adapter folder for --adapter")
+    p.add_argument("--data", default=None, metavar="FILE",
+                   help="labelled CSV or JSONL (default: the course dataset). A file with a `split` column "
+                        "contributes its train rows only; any other file is all training data")
+    p.add_argument("-o", "--output", required=True, metavar="ADAPTER_DIR", help="folder to write the adapter into")
+    p.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the recipe's)")
+    p.add_argument("--batch-size", type=int, default=None, help="rows per step (default: the recipe's)")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the LoRA initialisation, data order and validation slice")
+    p.add_argument("--text-column", default="text", help="column holding the texts (default: text)")
+    p.add_argument("--label-column", default="label", help="column holding the labels (default: label)")
+    p.add_argument("--model", default=None, help="base model: preset, .gguf path, folder or hub id (default: embedded SmolLM2-135M-Instruct)")
+    p.add_argument("--quantization", choices=["4bit"], default=None, help="QLoRA: 4-bit NF4 base (meant for CUDA)")
+    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--overwrite", action="store_true", help="replace an adapter already in ADAPTER_DIR")
+    p.add_argument("--progress", action="store_true", help="force a progress bar (default: only in a terminal)")
+    _add_task_options(p)
+    p.set_defaults(func=cmd_finetune)
     return parser
 
 
@@ -204,6 +228,65 @@ def cmd_report(args) -> int:
     target = args.target or (calibrator.target if calibrator is not None and calibrator.target else "confidence")
     write_report(frame, args.output, calibrator=calibrator, target=target, method=args.method)
     print(f"report written to {args.output}: metrics.json, summary.md and charts")
+    return 0
+
+
+def cmd_finetune(args) -> int:
+    import pandas as pd
+
+    from . import tasks
+    from .finetune import FineTuneConfig, finetune
+    from .models import _resolve_device
+
+    if args.data is None:
+        from .data import load_sentiment
+
+        frame, source = load_sentiment("train"), "the course dataset's train split"
+    else:
+        from .files import read_chunks
+
+        frame = pd.concat(list(read_chunks(args.data)), ignore_index=True)
+        source = args.data
+        if "split" in frame.columns:
+            n_all = len(frame)
+            frame = frame[frame["split"].astype(str) == "train"].reset_index(drop=True)
+            if frame.empty:
+                raise UsageError(f"{args.data} has a `split` column but no rows with split 'train'")
+            source = f"{args.data} ({len(frame)} train rows of {n_all}; calibration and test rows left out)"
+    task = {"default": tasks.SENTIMENT, "zero-shot": tasks.SENTIMENT_ZERO_SHOT, "chat": tasks.SENTIMENT_CHAT}[args.prompt]
+    device = _resolve_device(args.device)
+    recipe = FineTuneConfig.for_gpu if device.startswith("cuda") else FineTuneConfig.for_cpu
+    overrides = {"steps": args.steps, "batch_size": args.batch_size, "learning_rate": args.lr}
+    config = recipe(
+        seed=args.seed,
+        quantization=args.quantization,
+        device=device,
+        **{k: v for k, v in overrides.items() if v is not None},
+    )
+    print(f"fine-tuning on {source}: {config.steps} steps of {config.batch_size} rows, seed {config.seed}", file=sys.stderr)
+    result = finetune(
+        args.model,
+        frame,
+        task=task,
+        config=config,
+        output_dir=args.output,
+        overwrite=args.overwrite,
+        progress=None if args.progress else False,
+        text_column=args.text_column,
+        label_column=args.label_column,
+    )
+    curve = result.validation_frame()
+    print(f"adapter written to {result.adapter_path} ({result.steps_run} steps, {result.seconds_per_step:.2f} s/step, "
+          f"peak memory {result.peak_memory_mb:.0f} MB)")
+    if len(curve):
+        best = curve[curve["step"] == result.best_step].iloc[0]
+        print(f"validation slice ({result.n_validation} rows carved from the {result.n_train + result.n_validation} training rows):")
+        _print_frame(curve)
+        print(f"kept step {result.best_step}: validation accuracy {curve['validation_accuracy'].iloc[0]:.3f} -> "
+              f"{best['validation_accuracy']:.3f}, loss {curve['validation_loss'].iloc[0]:.3f} -> {best['validation_loss']:.3f}")
+    print(f"score with: confnb score INPUT.csv -o SCORES.csv --adapter {result.adapter_path}"
+          + (f" --model {args.model}" if args.model else "")
+          + (f" --quantization {args.quantization}" if args.quantization else ""))
     return 0
 
 

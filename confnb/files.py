@@ -1,14 +1,17 @@
 """Score a CSV or JSONL file of texts and write a CSV: what ``confnb score`` runs.
 
-The input is read in chunks and the output written chunk by chunk to a temporary file that replaces
-OUTPUT only when every row is done, so memory stays flat on large files and a failed run never
-leaves a half-written OUTPUT. Every input row comes out, in order, with all its columns.
+The input is read in chunks and the output appended chunk by chunk to ``OUTPUT.partial``, which
+replaces OUTPUT only when every row is done: memory stays flat on large files and a failed run never
+leaves a half-written OUTPUT. After each chunk is on disk (fsync), ``OUTPUT.partial.json`` records how
+many rows and bytes are done, so ``--resume`` continues a killed run where it stopped, without
+re-scoring or losing a row. Every input row comes out, in order, with all its columns.
 
 Out of scope: spreadsheets (.xlsx) and Parquet; convert them to CSV first.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import warnings
@@ -112,7 +115,8 @@ def score_file(
     encoding: str = "utf-8",
     calibrator: str | os.PathLike | None = None,
     progress: bool | None = None,
-    chunksize: int = 2000,
+    chunksize: int = 500,
+    resume: bool = False,
 ) -> str:
     """Score every row of a CSV/JSONL file and write a CSV with the input columns plus scores.
 
@@ -131,6 +135,10 @@ def score_file(
         Score only the first `limit` rows.
     skip_empty : bool
         Keep rows with empty text in the output with blank scores instead of failing.
+    resume : bool
+        Continue a run that was interrupted: rows already in ``OUTPUT.partial`` (recorded in
+        ``OUTPUT.partial.json`` after each chunk) are not scored again. Without it, an old partial
+        output is discarded.
     calibrator : path, optional
         A calibrator JSON (``confnb calibrate``): adds a calibrated ``confidence`` column, the
         probability that the row's prediction is correct.
@@ -140,7 +148,7 @@ def score_file(
     str
         A one-line summary (rows scored, skipped, accuracy when labels are known).
     """
-    from .scoring import classify
+    from .scoring import _want_progress, classify
 
     if limit is not None and limit < 1:
         raise ValueError(f"--limit must be at least 1, got {limit}")
@@ -149,66 +157,116 @@ def score_file(
         from .calibration import load_calibrator
 
         cal = load_calibrator(calibrator)
-    output_path = Path(output_path)
+    input_path, output_path = Path(input_path), Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output_path.parent, prefix=f".{output_path.name}.", suffix=".partial")
-    os.close(fd)
-    n_rows = n_skipped = n_correct = n_labelled = 0
-    first_row = 0
-    try:
-        for chunk in read_chunks(input_path, encoding=encoding, chunksize=chunksize):
-            if first_row == 0:
-                _check_columns(chunk, text_column, label_column)
-            if limit is not None:
-                chunk = chunk.iloc[: max(limit - n_rows, 0)]
-                if chunk.empty:
-                    break
-            texts = chunk[text_column].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-            empty = texts.str.strip() == ""
-            if empty.any() and not skip_empty:
-                row = first_row + int(np.flatnonzero(empty.to_numpy())[0])
-                raise ValueError(
-                    f"row {row + 1} (data row, not counting the header) has an empty {text_column!r}; "
-                    "fill it in, remove it, or pass --skip-empty to keep it with blank scores"
-                )
-            if model is None:
-                from .models import load_model
+    partial = output_path.with_name(output_path.name + ".partial")
+    state_path = output_path.with_name(output_path.name + ".partial.json")
+    identity = {
+        "input": str(input_path.resolve()),
+        "input_bytes": input_path.stat().st_size if input_path.is_file() else None,
+        "text_column": text_column,
+        "label_column": label_column,
+        "task": task.key,
+        "calibrator": str(calibrator) if calibrator else None,
+        "skip_empty": skip_empty,
+    }
+    counts = {"rows": 0, "skipped": 0, "correct": 0, "labelled": 0, "bytes": 0}
+    if resume and state_path.exists() and partial.exists():
+        state = json.loads(state_path.read_text())
+        if state.get("identity") != identity:
+            raise ValueError(
+                f"{partial} was written for a different input, columns, prompt or calibrator; "
+                "run again without --resume to start over"
+            )
+        counts = state["counts"]
+        with open(partial, "r+b") as f:  # drop anything written after the last recorded chunk
+            f.truncate(counts["bytes"])
+    else:
+        for stale in (partial, state_path):
+            if stale.exists():
+                stale.unlink()
+    done = counts["rows"]
+    seen = 0
+    bar = None
+    if _want_progress(progress):
+        from tqdm.auto import tqdm
 
-                model = load_model(**dict(model_args or {}))
-            keep = ~empty.to_numpy()
-            scores = classify(model, texts[keep].tolist(), task, batch_size=batch_size, progress=progress)
-            scores = scores.drop(columns="text")
-            scores.index = chunk.index[keep]
-            scores = scores.reindex(chunk.index)
-            out = pd.concat([chunk, scores], axis=1)
-            if label_column is not None:
-                labels = label_to_class(chunk.loc[keep, label_column], task)
-                correct = labels == scores.loc[keep, "prediction"]
-                out["correct"] = correct.reindex(chunk.index)
-                n_correct += int(correct.sum())
-                n_labelled += int(keep.sum())
-            if cal is not None:
-                from .report import add_confidence_column
+        bar = tqdm(desc=f"scoring {input_path.name}", unit="row", initial=done, total=limit)
+    for chunk in read_chunks(input_path, encoding=encoding, chunksize=chunksize):
+        if seen == 0:
+            _check_columns(chunk, text_column, label_column)
+        start = seen
+        seen += len(chunk)
+        if seen <= done:
+            continue  # scored by an earlier run
+        chunk = chunk.iloc[max(done - start, 0) :]
+        if limit is not None:
+            chunk = chunk.iloc[: max(limit - counts["rows"], 0)]
+            if chunk.empty:
+                break
+        first = counts["rows"]
+        texts = chunk[text_column].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+        empty = texts.str.strip() == ""
+        if empty.any() and not skip_empty:
+            row = first + int(np.flatnonzero(empty.to_numpy())[0])
+            raise ValueError(
+                f"row {row + 1} (data row, not counting the header) has an empty {text_column!r}; "
+                "fill it in, remove it, or pass --skip-empty to keep it with blank scores"
+            )
+        if model is None:
+            from .models import load_model
 
-                out["confidence"] = add_confidence_column(scores.loc[keep], cal, positive=task.positive_class)[
-                    "confidence"
-                ].reindex(chunk.index)
-            out.to_csv(tmp, mode="a", header=first_row == 0, index=False)
-            n_rows += len(chunk)
-            n_skipped += int((~keep).sum())
-            first_row += len(chunk)
-        if n_rows == 0:
-            raise ValueError(f"input file {str(input_path)!r} has a header but no rows")
-        os.replace(tmp, output_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    summary = f"scored {n_rows - n_skipped} of {n_rows} rows -> {output_path}"
-    if n_skipped:
-        summary += f" ({n_skipped} empty rows kept with blank scores)"
-    if n_labelled:
-        summary += f"; accuracy {n_correct / n_labelled:.3f} on {n_labelled} labelled rows"
+            model = load_model(**dict(model_args or {}))
+        keep = ~empty.to_numpy()
+        scores = classify(model, texts[keep].tolist(), task, batch_size=batch_size, progress=False)
+        scores = scores.drop(columns="text")
+        scores.index = chunk.index[keep]
+        scores = scores.reindex(chunk.index)
+        out = pd.concat([chunk, scores], axis=1)
+        if label_column is not None:
+            labels = label_to_class(chunk.loc[keep, label_column], task)
+            correct = labels == scores.loc[keep, "prediction"]
+            out["correct"] = correct.reindex(chunk.index)
+            counts["correct"] += int(correct.sum())
+            counts["labelled"] += int(keep.sum())
+        if cal is not None:
+            from .report import add_confidence_column
+
+            confidence = add_confidence_column(scores.loc[keep], cal, positive=task.positive_class)["confidence"]
+            out["confidence"] = confidence.reindex(chunk.index)
+        with open(partial, "ab") as f:
+            out.to_csv(f, header=first == 0, index=False, encoding="utf-8")
+            f.flush()
+            os.fsync(f.fileno())
+            counts["bytes"] = f.tell()
+        counts["rows"] += len(chunk)
+        counts["skipped"] += int((~keep).sum())
+        _write_json_atomically(state_path, {"identity": identity, "counts": counts})
+        if bar is not None:
+            bar.update(len(chunk))
+    if bar is not None:
+        bar.close()
+    if counts["rows"] == 0:
+        raise ValueError(f"input file {str(input_path)!r} has a header but no rows")
+    os.replace(partial, output_path)
+    state_path.unlink(missing_ok=True)
+    summary = f"scored {counts['rows'] - counts['skipped']} of {counts['rows']} rows -> {output_path}"
+    if done:
+        summary += f" (resumed after row {done})"
+    if counts["skipped"]:
+        summary += f" ({counts['skipped']} empty rows kept with blank scores)"
+    if counts["labelled"]:
+        summary += f"; accuracy {counts['correct'] / counts['labelled']:.3f} on {counts['labelled']} labelled rows"
     return summary
+
+
+def _write_json_atomically(path: Path, data: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def _check_columns(chunk: pd.DataFrame, text_column: str, label_column: str | None) -> None:

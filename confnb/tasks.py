@@ -295,17 +295,25 @@ SENTIMENT_CHAT = ClassificationTask(
     name="sentiment-chat",
 )
 
-#: The default sentiment task: a plain few-shot prompt (chosen by measurement on the train split;
-#: see the README's prompt table). The demonstrations are written for this prompt, not taken from
-#: the dataset.
+#: Few-shot demonstrations of the default prompt: written for it, not taken from the dataset.
+DEMONSTRATIONS = (
+    ("I love this movie!", "positive"),
+    ("This was a waste of money.", "negative"),
+    ("The staff were friendly and the room was spotless.", "positive"),
+    ("The update made everything slower.", "negative"),
+    ("It was fine, better than I expected.", "positive"),
+    ("Honestly, it could have been better.", "negative"),
+    ("The new park is a lovely place to walk.", "positive"),
+    ("I regret signing up for this course.", "negative"),
+)
+
+#: The default sentiment task: a plain eight-shot prompt that ends in a "Positive:" cue. Chosen by
+#: measurement on train rows for the embedded model (``benchmarks/prompts.py``; table in the README):
+#: zero-shot and chat prompts make SmolLM2-135M answer "No" to almost everything.
 SENTIMENT = ClassificationTask(
-    _QUESTION,
+    "Decide whether each text is positive. Answer yes or no.",
     {"positive": _YES, "negative": _NO},
-    demonstrations=(
-        ("I love this movie!", "positive"),
-        ("This was a waste of money.", "negative"),
-        ("The staff were friendly and the room was spotless.", "positive"),
-        ("The update made everything slower.", "negative"),
-    ),
+    template="Text: {text}\nPositive:",
+    demonstrations=DEMONSTRATIONS,
     name="sentiment",
 )

@@ -1,0 +1,122 @@
+"""The confnb command line, end to end on the embedded model, and every bad input."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import confnb
+from confnb.cli import main
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "confnb.cli", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory):
+    df = confnb.load_sentiment("train").groupby("category").head(3).reset_index(drop=True)  # 24 rows
+    df = df.head(20)
+    path = tmp_path_factory.mktemp("cli") / "rows.csv"
+    df.to_csv(path, index=False)
+    return df, path
+
+
+def test_score_end_to_end_keeps_every_row_and_column(rows, tmp_path, lm):
+    df, path = rows
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(path), "-o", str(out), "--label-column", "label"]) == 0
+    scored = pd.read_csv(out)
+    assert len(scored) == len(df) == 20
+    assert list(scored.columns[: len(df.columns)]) == list(df.columns)
+    assert (scored["id"] == df["id"]).all() and (scored["text"] == df["text"]).all()
+    assert set(scored["prediction"]) <= {"positive", "negative"}
+    assert (scored["correct"] == (scored["prediction"] == scored["label"])).all()
+    # the same numbers as the Python API
+    api = confnb.classify(lm, df["text"])
+    assert (api["prediction"] == scored["prediction"]).all()
+    assert (api["total_probability"] - scored["total_probability"]).abs().max() < 1e-9
+
+
+def test_jsonl_input_limit_and_calibrated_confidence(rows, tmp_path):
+    df, _ = rows
+    jsonl = tmp_path / "rows.jsonl"
+    df.rename(columns={"text": "review"}).to_json(jsonl, orient="records", lines=True)
+    scores = tmp_path / "scores.csv"
+    assert main(["score", str(jsonl), "-o", str(scores), "--text-column", "review", "--label-column", "label"]) == 0
+    cal = tmp_path / "cal.json"
+    assert main(["calibrate", str(scores), "--method", "platt", "-o", str(cal), "--n-splits", "3"]) == 0
+    assert json.loads(cal.read_text())
+    out = tmp_path / "calibrated.csv"
+    assert main(["score", str(jsonl), "-o", str(out), "--text-column", "review", "--limit", "5", "--calibrator", str(cal)]) == 0
+    scored = pd.read_csv(out)
+    assert len(scored) == 5 and scored["confidence"].between(0, 1).all()
+    report = tmp_path / "report"
+    assert main(["report", str(scores), "--calibrator", str(cal), "-o", str(report)]) == 0
+    assert (report / "metrics.json").exists() and (report / "summary.md").exists()
+    assert list(report.glob("*.png"))
+
+
+def test_tokens_and_predict_print_tables(capsys):
+    assert main(["tokens", "Knock knock.", "-k", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "probability" in out and len(out.splitlines()) >= 6
+    assert main(["predict", "I love this movie!", "Not bad"]) == 0
+    out = capsys.readouterr().out
+    assert "total_probability" in out and "Not bad" in out
+
+
+def test_missing_column_lists_the_columns(rows, tmp_path, capsys):
+    _, path = rows
+    assert main(["score", str(path), "-o", str(tmp_path / "o.csv"), "--text-column", "review"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'review' not found" in err and "'text'" in err and "--text-column" in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_empty_text_is_named_or_skipped(tmp_path, capsys):
+    path = tmp_path / "empty.csv"
+    path.write_text("id,text\n1,Great stuff\n2,   \n3,Awful\n")
+    assert main(["score", str(path), "-o", str(tmp_path / "o.csv")]) == 2
+    assert "row 2" in capsys.readouterr().err
+    assert main(["score", str(path), "-o", str(tmp_path / "o.csv"), "--skip-empty"]) == 0
+    out = pd.read_csv(tmp_path / "o.csv")
+    assert len(out) == 3 and out["prediction"].isna().tolist() == [False, True, False]
+
+
+def test_undecodable_file_names_the_problem(tmp_path, capsys):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("text\ncaf\xe9 was lovely\n".encode("latin-1"))
+    assert main(["score", str(path), "-o", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "not valid utf-8" in err and "--encoding" in err
+    assert main(["score", str(path), "-o", str(tmp_path / "o.csv"), "--encoding", "latin-1"]) == 0
+
+
+def test_bad_labels_and_missing_files(tmp_path, capsys):
+    path = tmp_path / "labels.csv"
+    path.write_text("text,label\nGreat,maybe\n")
+    assert main(["score", str(path), "-o", str(tmp_path / "o.csv"), "--label-column", "label"]) == 2
+    assert "'maybe'" in capsys.readouterr().err
+    assert main(["score", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "o.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["calibrate", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "c.json")]) == 2
+
+
+def test_too_long_text_is_truncated_with_a_counted_warning(tmp_path):
+    path = tmp_path / "long.csv"
+    pd.DataFrame({"text": ["word " * 9000, "short and sweet"]}).to_csv(path, index=False)
+    # run with a short context so the test stays quick: the model folder is the cached copy
+    from confnb.models import embedded_model_path  # noqa: F401  (the embedded model must be installed)
+
+    result = run("score", str(path), "-o", str(tmp_path / "o.csv"), "--max-length", "128")
+    assert result.returncode == 0, result.stderr
+    assert "1 text(s) were longer" in result.stderr
+    assert len(pd.read_csv(tmp_path / "o.csv")) == 2
+
+
+def test_console_script_exit_code_on_usage_error():
+    result = run("score")
+    assert result.returncode == 2
