@@ -31,6 +31,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quantization", choices=["4bit", "8bit"], default=None, help="bitsandbytes quantization (meant for CUDA)")
     p.add_argument("--adapter", default=None, help="LoRA adapter folder from `confnb finetune`")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--base-url", default=None, help="for --model openai:<name>: the server's /v1 address (default $OPENAI_BASE_URL); the key is read from $OPENAI_API_KEY")
+    p.add_argument("--concurrency", type=int, default=4, help="for openai: models, requests in flight (default 4)")
     p.add_argument("--max-length", type=int, default=None, help="cap on prompt length in tokens; longer texts are truncated (default: the model's context)")
 
 
@@ -55,10 +57,20 @@ def _task(args):
     return {"default": tasks.SENTIMENT, "zero-shot": tasks.SENTIMENT_ZERO_SHOT, "chat": tasks.SENTIMENT_CHAT}[args.prompt]
 
 
+def _model_args(args) -> dict:
+    if args.model and args.model.startswith("openai:"):
+        if args.quantization or args.adapter:
+            raise UsageError("--quantization and --adapter apply to local models, not openai: servers")
+        return dict(name=args.model, base_url=args.base_url, concurrency=args.concurrency)
+    if args.base_url:
+        raise UsageError("--base-url applies only to --model openai:<name>")
+    return dict(name=args.model, quantization=args.quantization, device=args.device, adapter=args.adapter, max_length=args.max_length)
+
+
 def _load(args):
     from .models import load_model
 
-    return load_model(args.model, quantization=args.quantization, device=args.device, adapter=args.adapter, max_length=args.max_length)
+    return load_model(**_model_args(args))
 
 
 def _print_frame(frame, floatfmt: str = "{:.4f}") -> None:
@@ -105,7 +117,7 @@ def cmd_score(args) -> int:
         args.output,
         text_column=args.text_column,
         label_column=args.label_column,
-        model_args=dict(name=args.model, quantization=args.quantization, device=args.device, adapter=args.adapter, max_length=args.max_length),
+        model_args=_model_args(args),
         task=_task(args),
         limit=args.limit,
         batch_size=args.batch_size,

@@ -670,7 +670,9 @@ def _attach_lora(lm: LanguageModel, config: FineTuneConfig):
         from peft import prepare_model_for_kbit_training
 
         # freezes the base, casts norms to float32; no gradient checkpointing (it turns the cache off)
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     lora = LoraConfig(
         r=config.r,
         lora_alpha=config.alpha,
@@ -681,7 +683,9 @@ def _attach_lora(lm: LanguageModel, config: FineTuneConfig):
         bias="none",
         task_type="CAUSAL_LM",
     )
-    return get_peft_model(model, lora)
+    with warnings.catch_warnings():  # peft calls a transformers method that warns of its rename
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+        return get_peft_model(model, lora)
 
 
 def _peak_memory_mb(device: str) -> float:

@@ -1,0 +1,276 @@
+"""LoRA fine-tuning: answer-only loss, no leakage from calibration/test, learning, adapters, CLI.
+
+Runs are tiny (64 rows, batches of 4-8, a few steps) and use the short zero-shot prompt, so the
+whole file stays fast on two CPU cores.
+"""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import confnb
+from confnb.finetune import (
+    FineTuneConfig,
+    _collate,
+    _evaluate,
+    _forward,
+    answer_ids,
+    carve_validation,
+    encode_examples,
+    finetune,
+)
+from confnb.tasks import SENTIMENT, SENTIMENT_CHAT, SENTIMENT_ZERO_SHOT
+
+TASK = SENTIMENT_ZERO_SHOT  # shortest prompt: fastest steps
+TINY = dict(batch_size=8, eval_every=4, eval_batch_size=16, learning_rate=2e-3, warmup_fraction=0.0)
+
+
+def _rows(n: int = 64, seed: int = 0) -> pd.DataFrame:
+    return confnb.load_sentiment("train").sample(n, random_state=seed).reset_index(drop=True)
+
+
+def _lora_b(net) -> dict[str, np.ndarray]:
+    return {n: p.detach().float().cpu().numpy().copy() for n, p in net.named_parameters() if "lora_B" in n}
+
+
+@pytest.fixture(scope="module")
+def run(lm, tmp_path_factory):
+    """One short fine-tuning run on 64 train rows, with every text handed to the encoder recorded."""
+    import confnb.finetune as ft
+
+    seen: list[str] = []
+    original = ft.encode_examples
+
+    def spy(model, texts, labels, task=None):
+        seen.extend(texts)
+        return original(model, texts, labels, task)
+
+    folder = tmp_path_factory.mktemp("ft") / "adapter"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ft, "encode_examples", spy)
+        result = finetune(lm, _rows(), task=TASK, config=FineTuneConfig.for_cpu(steps=8, **TINY), output_dir=folder, progress=False)
+    return result, seen
+
+
+# ------------------------------------------------------------------------------------ loss masking
+
+
+def test_answer_tokens_follow_the_prompt_as_generated(lm):
+    plain = answer_ids(lm, SENTIMENT)
+    assert [lm.tokenizer.decode(plain[c]) for c in ("positive", "negative")] == [" Yes", " No"]
+    chat = answer_ids(lm, SENTIMENT_CHAT)
+    assert [lm.tokenizer.decode(chat[c]) for c in ("positive", "negative")] == ["Yes", "No"]
+    for task, ids in ((SENTIMENT, plain), (SENTIMENT_CHAT, chat)):
+        scored = task.token_ids(lm)
+        assert all(ids[c][0] in scored[c] for c in task.class_names)
+
+
+@pytest.mark.parametrize("task", [SENTIMENT, SENTIMENT_CHAT], ids=["plain", "chat"])
+def test_labels_are_minus_100_everywhere_but_the_answer(lm, task):
+    rows = _rows(6)
+    examples = encode_examples(lm, rows["text"], rows["label"], task)
+    answers = answer_ids(lm, task)
+    for i, (text, label) in enumerate(zip(rows["text"], rows["label"])):  # same tokens as scoring + answer
+        full = lm.tokenizer(task.prompt(text, lm) + lm.tokenizer.decode(answers[label]))["input_ids"]
+        assert examples.prefix_ids + examples.suffix_ids[i] + examples.answer_ids[i] == full
+    batch = _collate(examples, list(range(len(rows))), pad_id=lm.tokenizer.pad_token_id)
+    labels, ids = batch["labels"].numpy(), batch["input_ids"].numpy()
+    for r, label in enumerate(rows["label"]):
+        k = len(answers[label])
+        assert (labels[r, :-k] == -100).all()
+        assert labels[r, -k:].tolist() == answers[label] == ids[r, -k:].tolist()
+    assert ((labels != -100).sum(axis=1) == 1).all()
+
+
+def test_shared_prefix_loss_equals_the_full_sequence_loss(lm):
+    import torch
+
+    rows = _rows(4, seed=3)
+    examples = encode_examples(lm, rows["text"], rows["label"], SENTIMENT)
+    with torch.no_grad():
+        row_loss, _ = _forward(lm.model, examples, [0, 1, 2, 3], lm.tokenizer.pad_token_id, lm.model.device)
+        for i in range(4):
+            ids = examples.prefix_ids + examples.suffix_ids[i] + examples.answer_ids[i]
+            labels = [-100] * (len(ids) - 1) + examples.answer_ids[i]
+            ref = lm.model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels])).loss
+            assert float(row_loss[i]) == pytest.approx(float(ref), abs=1e-4)
+
+
+def test_validation_accuracy_is_classify_accuracy(lm):
+    rows = _rows(12, seed=5)
+    examples = encode_examples(lm, rows["text"], rows["label"], TASK)
+    _, accuracy = _evaluate(lm.model, examples, TASK, TASK.token_ids(lm), lm.tokenizer.pad_token_id, lm.model.device, 5)
+    scored = confnb.classify(lm, rows["text"].tolist(), TASK, progress=False)
+    assert accuracy == pytest.approx(float((scored["prediction"] == rows["label"]).mean()))
+
+
+# ------------------------------------------------------------------------------------------ leakage
+
+
+def test_calibration_and_test_rows_are_refused(lm):
+    with pytest.raises(ValueError, match=r"not 'train' \(calibration: 1000, test: 2000\)"):
+        finetune(lm, confnb.load_sentiment(), task=TASK)
+    mixed = pd.concat([_rows(10), confnb.load_sentiment("test").head(1)])
+    with pytest.raises(ValueError, match="test: 1"):
+        finetune(lm, mixed, task=TASK)
+
+
+def test_no_calibration_or_test_row_reaches_the_trainer(run):
+    result, seen = run
+    data = confnb.load_sentiment()
+    held_out = set(data.loc[data["split"] != "train", "text"])
+    train = set(data.loc[data["split"] == "train", "text"])
+    assert len(seen) == result.n_train + result.n_validation == 64
+    assert set(seen) <= train and not set(seen) & held_out
+
+
+def test_validation_slice_is_carved_from_train_stratified_and_seeded():
+    train = confnb.load_sentiment("train")
+    fit, val = carve_validation(train, fraction=0.1, seed=0)
+    assert len(val) == 700 and len(fit) == 6300 and not set(fit["id"]) & set(val["id"])
+    shares = val["category"].value_counts(normalize=True).sort_index()
+    assert np.allclose(shares, train["category"].value_counts(normalize=True).sort_index(), atol=0.002)
+    assert carve_validation(train, fraction=0.1, seed=0)[1]["id"].tolist() == val["id"].tolist()
+    assert carve_validation(train, fraction=0.1, seed=1)[1]["id"].tolist() != val["id"].tolist()
+    assert len(carve_validation(train, fraction=0.1, max_rows=400, seed=0)[1]) == 400
+
+
+# ------------------------------------------------------------------------------------------ learning
+
+
+def test_a_few_steps_lower_the_loss_and_change_the_lora_weights(run, lm):
+    result, _ = run
+    assert result.steps_run == 8 and len(result.train_loss) == 8
+    net = result.model.model
+    weights = _lora_b(net)  # lora_B starts at zero: non-zero means gradients reached every layer
+    assert len(weights) == 2 * 30 and all(np.abs(w).max() > 0 for w in weights.values())
+    rows = _rows()
+    examples = encode_examples(lm, rows["text"], rows["label"], TASK)
+    args = (examples, TASK, TASK.token_ids(lm), lm.tokenizer.pad_token_id, lm.model.device, 32)
+    with net.disable_adapter():
+        before, _ = _evaluate(net, *args)
+    after, _ = _evaluate(net, *args)
+    assert after < before - 0.05
+    assert not hasattr(lm.model, "peft_config")  # the caller's model was copied, not wrapped
+
+
+def test_adapter_round_trips_through_load_model(run, lm):
+    from confnb.scoring import next_token_logprobs
+
+    result, _ = run
+    folder = result.adapter_path
+    info = confnb.models.read_adapter_info(folder)
+    assert info["base_model"] == lm.name == "SmolLM2-135M-Instruct"
+    assert confnb.tasks.ClassificationTask.from_dict(info["task"]) == TASK
+    assert info["training"]["n_train"] + info["training"]["n_validation"] == 64
+    assert info["config"]["steps"] == 8 and info["training"]["best_step"] == result.best_step
+    reloaded = confnb.load_model(adapter=folder)
+    assert reloaded.key == result.model.key
+    texts = ["I love this movie!", "The meeting was scheduled for Thursday afternoon in the conference room."]
+    tuned = next_token_logprobs(result.model, texts, TASK)
+    again = next_token_logprobs(reloaded, texts, TASK)
+    base = next_token_logprobs(lm, texts, TASK)
+    assert np.abs(tuned - again).max() < 1e-5
+    assert np.abs(tuned - base).max() > 1e-3
+
+
+def test_same_seed_same_run_and_global_rng_untouched(lm, tmp_path):
+    import torch
+
+    config = FineTuneConfig.for_cpu(steps=2, validation_fraction=0.0, **TINY)
+    state = torch.random.get_rng_state()
+    first = finetune(lm, _rows(32), task=TASK, config=config, output_dir=tmp_path / "a", progress=False)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    again = finetune(lm, _rows(32), task=TASK, config=config, output_dir=tmp_path / "a", overwrite=True, progress=False)
+    assert first.train_loss == again.train_loss and first.best_step == 2
+    other = finetune(lm, _rows(32), task=TASK, config=FineTuneConfig.for_cpu(**{**config.to_dict(), "seed": 1}), progress=False)
+    assert other.train_loss != first.train_loss
+
+
+def test_qlora_on_cpu_changes_the_lora_weights():
+    pytest.importorskip("bitsandbytes", reason="QLoRA needs bitsandbytes")
+    import torch
+
+    try:
+        probe = confnb.load_model(quantization="4bit", device="cpu")
+        with torch.no_grad():
+            probe.model(input_ids=torch.tensor([[1, 2, 3]]))
+    except Exception as exc:  # pragma: no cover - depends on the bitsandbytes build
+        pytest.skip(f"bitsandbytes' CPU 4-bit path is unavailable here: {exc}")
+    del probe
+    config = FineTuneConfig.for_cpu(steps=2, quantization="4bit", device="cpu", validation_fraction=0.0, **{**TINY, "batch_size": 4})
+    result = finetune(None, _rows(16), task=TASK, config=config, progress=False)
+    assert result.model.quantization == "4bit"
+    weights = _lora_b(result.model.model)
+    assert weights and all(np.abs(w).max() > 0 for w in weights.values())
+    assert result.train_loss[1] < result.train_loss[0] + 0.5
+
+
+# --------------------------------------------------------------------------------------- bad input
+
+
+def test_adapter_for_another_base_model_is_refused(run, tmp_path):
+    result, _ = run
+    folder = tmp_path / "moved"
+    shutil.copytree(result.adapter_path, folder)
+    info = json.loads((folder / "confnb_adapter.json").read_text())
+    info["base_model"] = "gemma-3-270m"
+    (folder / "confnb_adapter.json").write_text(json.dumps(info))
+    with pytest.raises(ValueError, match="trained on base model 'gemma-3-270m'"):
+        confnb.load_model(adapter=folder)
+
+
+def test_existing_output_folder_is_refused_unless_overwrite(lm, tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="exists and is not empty.*overwrite"):
+        finetune(lm, _rows(), task=TASK, output_dir=tmp_path)
+    with pytest.raises(ValueError, match="does not hold an adapter; refusing to delete"):
+        finetune(lm, _rows(), task=TASK, output_dir=tmp_path, overwrite=True)
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_training_data_needs_both_labels_in_class_spellings(lm):
+    rows = _rows()
+    with pytest.raises(ValueError, match=r"no rows labelled \['negative'\]"):
+        finetune(lm, rows[rows["label"] == "positive"], task=TASK)
+    with pytest.raises(ValueError, match="not classes: 'maybe'"):
+        finetune(lm, rows.assign(label=["maybe"] * len(rows)), task=TASK)
+    with pytest.raises(ValueError, match="no 'label' column"):
+        finetune(lm, rows.drop(columns="label"), task=TASK)
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        FineTuneConfig(steps=0)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        FineTuneConfig(validation_fraction=0.7)
+    with pytest.raises(ValueError, match="QLoRA"):
+        FineTuneConfig(quantization="8bit")
+    assert FineTuneConfig.for_gpu().target_modules[-1] == "down_proj"
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_finetune_end_to_end(tmp_path, capsys):
+    from confnb.cli import main
+
+    data = confnb.load_sentiment()
+    csv = tmp_path / "data.csv"
+    pd.concat([data[data["split"] == "train"].sample(40, random_state=0), data[data["split"] == "test"].head(20)]).to_csv(csv, index=False)
+    out = tmp_path / "adapter"
+    argv = ["finetune", "--data", str(csv), "-o", str(out), "--steps", "2", "--batch-size", "4", "--prompt", "zero-shot", "--device", "cpu"]
+    assert main(argv) == 0
+    info = json.loads((out / "confnb_adapter.json").read_text())
+    assert info["training"]["n_train"] + info["training"]["n_validation"] == 40  # test rows left out
+    assert (out / "adapter_config.json").exists() and info["task"]["name"] == "sentiment-zero-shot"
+    assert "adapter written to" in capsys.readouterr().out
+    assert main(argv) == 2  # the folder exists now
+    assert "--overwrite" in capsys.readouterr().err
+    one_label = tmp_path / "one.csv"
+    pd.DataFrame({"text": ["good", "great", "fine"], "label": [1, 1, 1]}).to_csv(one_label, index=False)
+    assert main(["finetune", "--data", str(one_label), "-o", str(tmp_path / "x"), "--steps", "1"]) == 2
+    assert "no rows labelled ['negative']" in capsys.readouterr().err
