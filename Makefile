@@ -49,7 +49,7 @@ test: setup
 	$(PY) -m pytest
 
 test-fast: setup
-	$(PY) -m pytest -m "not slow" -p no:nbval
+	$(PY) -m pytest -m "not slow" tests confnb
 
 notebooks-nav: setup
 	$(PY) tools/navigation.py

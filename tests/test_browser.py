@@ -33,6 +33,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-dev-shm-usage"]
 SHARE = re.compile(r"Automated share:\s*([0-9.]+)%")
+KERNEL_IDLE = re.compile(r"Python 3.*\|\s*Idle")  # the status bar once the notebook's kernel is up
 
 SERVER_START_S = 90  # JupyterLab answers in a few seconds; generous for a busy 2-core machine
 RUN_ALL_S = 180  # "Run All Cells" until the sliders and the live table are on screen
@@ -48,7 +49,8 @@ def _free_port() -> int:
 def _settings(folder: Path) -> None:
     """User settings for this throw-away JupyterLab: no news pop-up, every cell kept in the DOM."""
     overrides = {
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                            "checkForUpdates": False},
         # windowed notebooks drop off-screen cells from the page; the test wants them all there
         "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
         "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
@@ -144,32 +146,40 @@ def _dismiss_popups(page) -> None:
                 pass
 
 
-def _automated_share(page) -> float:
-    text = page.locator(".confnb-live-table").inner_text()
-    match = SHARE.search(text)
-    assert match, f"no 'Automated share: N%' in the live table: {text[:300]!r}"
-    return float(match.group(1))
+def _automated_share(page) -> float | None:
+    """The percentage in the live table's "Automated share: N%" line (None while it redraws)."""
+    match = SHARE.search(page.locator(".confnb-live-table").inner_text())
+    return float(match.group(1)) if match else None
 
 
-def test_threshold_slider_moves_the_automated_share(lab):
+def _accept_kernel_dialog(page) -> None:
+    """If JupyterLab still asks which kernel to use, take the one it proposes (the notebook's)."""
+    select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
+    try:
+        select.wait_for(state="visible", timeout=2_000)
+    except Exception:  # no dialog: the usual case
+        return
+    select.click()
+
+
+def test_threshold_slider_moves_the_automated_share(lab, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     started = time.monotonic()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(30_000)
             page.goto(f"{lab}/lab/tree/notebooks/{NOTEBOOK.name}", timeout=60_000)
             page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
-            # the kernel must be up before "Run All Cells" is offered and queued
-            page.locator(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
-                timeout=60_000
-            )
+            # Run All before the kernel is connected would open a "Select Kernel" dialog instead
+            page.locator(".jp-StatusBar-TextItem").filter(has_text=KERNEL_IDLE).first.wait_for(timeout=90_000)
             _dismiss_popups(page)
 
             page.locator(".lm-MenuBar-item").get_by_text("Run", exact=True).click()
             page.locator(".lm-Menu-item").get_by_text("Run All Cells", exact=True).click()
+            _accept_kernel_dialog(page)
 
             handle = page.locator(".confnb-threshold .noUi-handle")
             handle.wait_for(state="visible", timeout=RUN_ALL_S * 1000)
@@ -177,6 +187,7 @@ def test_threshold_slider_moves_the_automated_share(lab):
             expect(table).to_contain_text("Automated share:", timeout=RUN_ALL_S * 1000)
             _dismiss_popups(page)
             before = _automated_share(page)
+            assert before is not None, "the live table shows no 'Automated share: N%' line"
 
             # Lower the threshold by five steps with the keyboard: more predictions clear it.
             handle.scroll_into_view_if_needed()
@@ -185,11 +196,19 @@ def test_threshold_slider_moves_the_automated_share(lab):
                 handle.press("ArrowLeft")
             deadline = time.monotonic() + REACT_S
             after = before
-            while time.monotonic() < deadline and after == before:
+            while time.monotonic() < deadline and after in (before, None):
                 page.wait_for_timeout(250)
                 after = _automated_share(page)
+        except Exception as error:
+            shot = tmp_path / "jupyterlab.png"
+            try:
+                page.screenshot(path=str(shot), full_page=True)
+            except Exception:  # the page itself is gone: the original error says enough
+                raise error
+            raise AssertionError(f"{error}\n(screenshot of the page: {shot})") from error
         finally:
             browser.close()
     print(f"automated share {before:.1f}% -> {after:.1f}% ({time.monotonic() - started:.0f} s in the browser)")
-    assert after != before, f"the automated share stayed at {before}% after moving the threshold slider"
+    assert after is not None and after != before, (
+        f"the automated share stayed at {before}% after moving the threshold slider")
     assert after > before, f"lowering the threshold should automate more, not {before}% -> {after}%"

@@ -8,7 +8,6 @@ nothing and exits 1 if any notebook's navigation is out of date (the tests run i
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -66,7 +65,6 @@ def _set(nb, marker: str, text: str, *, first: bool) -> bool:
         cells[index].source = text
     else:
         cell = nbformat.v4.new_markdown_cell(text)
-        cell.pop("id", None)
         cells.insert(0, cell) if first else cells.append(cell)
     return True
 
@@ -82,7 +80,6 @@ def main(argv: list[str]) -> int:
         if changed:
             stale.append(path.name)
             if not check:
-                nbformat.validator.normalize(nb)
                 nbformat.write(nb, path)
     if check and stale:
         print("navigation out of date in: " + ", ".join(stale) + " (run python tools/navigation.py)")
@@ -90,8 +87,6 @@ def main(argv: list[str]) -> int:
     print(("updated: " + ", ".join(stale)) if stale else "navigation up to date")
     return 0
 
-
-LINK = re.compile(r"\]\(([^)]+)\)")
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
