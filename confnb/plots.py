@@ -95,7 +95,13 @@ def use_style():
     rc["savefig.dpi"] = STYLE["dpi"]
     rc["figure.figsize"] = STYLE["figsize"]
     with matplotlib.rc_context(rc):
-        yield
+        try:
+            yield
+        finally:
+            # The first figure may start a notebook's plotting backend, which turns interactive
+            # mode on; rc_context would turn it off again on exit and stop later charts showing.
+            interactive = matplotlib.is_interactive()
+    matplotlib.interactive(interactive)
 
 
 class Display:
