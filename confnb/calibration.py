@@ -421,8 +421,9 @@ class ContextualCalibrator(Calibrator):
     """Contextual calibration (Zhao et al., 2021, "Calibrate Before Use"): no labels needed.
 
     A prompt can tilt a model towards one class whatever the text. Run *content-free*
-    inputs such as ``"N/A"``, ``""`` and ``"[MASK]"`` through the same prompt; their mean
-    ``p_positive`` estimates that tilt, the prior ``prior_``. Dividing it out,
+    inputs such as ``"N/A"``, ``"[MASK]"`` and ``"-"`` through the same prompt (`confnb.classify`
+    refuses empty strings, so the paper's ``""`` is left out); their mean ``p_positive``
+    estimates that tilt, the prior ``prior_``. Dividing it out,
 
         ``p' = (p / prior_) / (p / prior_ + (1 - p) / (1 - prior_))``,
 
@@ -430,6 +431,10 @@ class ContextualCalibrator(Calibrator):
 
     For the **class** target only (scores are ``p_positive``). It corrects bias, not
     over- or under-confidence; combine with a label-based calibrator if you have labels.
+    It assumes a content-free input *should* score 0.5. When the question itself makes "no" the
+    right answer for an empty text ("is this positive?"), the estimated prior mixes that correct
+    reading with the bias and the correction overshoots: check it on data before relying on it
+    (notebook 02 measures exactly this).
 
     Attributes
     ----------
@@ -440,7 +445,7 @@ class ContextualCalibrator(Calibrator):
 
     Examples
     --------
-    >>> cal = ContextualCalibrator().fit([0.7, 0.7, 0.7])   # p_positive of "N/A", "", "[MASK]"
+    >>> cal = ContextualCalibrator().fit([0.7, 0.7, 0.7])   # p_positive of "N/A", "[MASK]", "-"
     >>> cal.predict_proba([0.7]).round(6).tolist()
     [0.5]
     """

@@ -283,7 +283,7 @@ def cmd_finetune(args) -> int:
         config=config,
         output_dir=args.output,
         overwrite=args.overwrite,
-        progress=None if args.progress else False,
+        progress=True if args.progress else None,
         text_column=args.text_column,
         label_column=args.label_column,
     )

@@ -62,10 +62,6 @@ __all__ = [
     "finetune",
 ]
 
-#: Every linear layer of a Llama-style decoder block (peft's ``"all-linear"`` picks the same ones).
-ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
-
 # ------------------------------------------------------------------------------------------ config
 
 
@@ -196,7 +192,7 @@ class FineTuneConfig:
             r=16,
             alpha=32.0,
             dropout=0.05,
-            target_modules=ALL_LINEAR,
+            target_modules="all-linear",
             learning_rate=2e-4,
             batch_size=16,
             steps=200,
@@ -654,9 +650,7 @@ def _prepare_model(model_or_name, config: FineTuneConfig) -> LanguageModel:
                 "instead: finetune(name, ..., config=FineTuneConfig(quantization='4bit'))"
             ) from exc
     else:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*quantization on CPU works but is slow.*")
-            lm = load_model(model_or_name, quantization=config.quantization, device=config.device)
+        lm = load_model(model_or_name, quantization=config.quantization, device=config.device)
     if lm.quantization == "4bit" and not lm.device.startswith("cuda"):
         disable_cpu_repacking(lm.model)  # else LoRA on bitsandbytes' CPU path silently gets no gradient
     return lm

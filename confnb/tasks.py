@@ -286,7 +286,8 @@ SENTIMENT_ZERO_SHOT = ClassificationTask(
     name="sentiment-zero-shot",
 )
 
-#: Zero-shot prompt wrapped in the model's chat template.
+#: Zero-shot prompt wrapped in the model's chat template (SmolLM2's template adds its own default
+#: system message when none is given).
 SENTIMENT_CHAT = ClassificationTask(
     _QUESTION,
     {"positive": _YES, "negative": _NO},
@@ -297,7 +298,7 @@ SENTIMENT_CHAT = ClassificationTask(
 
 #: Few-shot demonstrations of the default prompt: written for it, not taken from the dataset.
 DEMONSTRATIONS = (
-    ("I love this movie!", "positive"),
+    ("What a fantastic afternoon, I enjoyed every minute.", "positive"),
     ("This was a waste of money.", "negative"),
     ("The staff were friendly and the room was spotless.", "positive"),
     ("The update made everything slower.", "negative"),
