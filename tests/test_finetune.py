@@ -28,6 +28,18 @@ TASK = SENTIMENT_ZERO_SHOT  # shortest prompt: fastest steps
 TINY = dict(batch_size=8, eval_every=4, eval_batch_size=16, learning_rate=2e-3, warmup_fraction=0.0)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Train on one torch thread here: these tiny batches gain nothing from a second thread, and on a
+    machine shared with other jobs two OpenMP threads wait on each other at every op (5x slower)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _rows(n: int = 64, seed: int = 0) -> pd.DataFrame:
     return confnb.load_sentiment("train").sample(n, random_state=seed).reset_index(drop=True)
 
@@ -88,11 +100,11 @@ def test_labels_are_minus_100_everywhere_but_the_answer(lm, task):
 def test_shared_prefix_loss_equals_the_full_sequence_loss(lm):
     import torch
 
-    rows = _rows(4, seed=3)
+    rows = _rows(3, seed=3)
     examples = encode_examples(lm, rows["text"], rows["label"], SENTIMENT)
     with torch.no_grad():
-        row_loss, _ = _forward(lm.model, examples, [0, 1, 2, 3], lm.tokenizer.pad_token_id, lm.model.device)
-        for i in range(4):
+        row_loss, _ = _forward(lm.model, examples, [0, 1, 2], lm.tokenizer.pad_token_id, lm.model.device)
+        for i in range(3):
             ids = examples.prefix_ids + examples.suffix_ids[i] + examples.answer_ids[i]
             labels = [-100] * (len(ids) - 1) + examples.answer_ids[i]
             ref = lm.model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels])).loss
@@ -100,9 +112,9 @@ def test_shared_prefix_loss_equals_the_full_sequence_loss(lm):
 
 
 def test_validation_accuracy_is_classify_accuracy(lm):
-    rows = _rows(12, seed=5)
+    rows = _rows(8, seed=5)
     examples = encode_examples(lm, rows["text"], rows["label"], TASK)
-    _, accuracy = _evaluate(lm.model, examples, TASK, TASK.token_ids(lm), lm.tokenizer.pad_token_id, lm.model.device, 5)
+    _, accuracy = _evaluate(lm.model, examples, TASK, TASK.token_ids(lm), lm.tokenizer.pad_token_id, lm.model.device, 3)
     scored = confnb.classify(lm, rows["text"].tolist(), TASK, progress=False)
     assert accuracy == pytest.approx(float((scored["prediction"] == rows["label"]).mean()))
 
@@ -147,9 +159,9 @@ def test_a_few_steps_lower_the_loss_and_change_the_lora_weights(run, lm):
     net = result.model.model
     weights = _lora_b(net)  # lora_B starts at zero: non-zero means gradients reached every layer
     assert len(weights) == 2 * 30 and all(np.abs(w).max() > 0 for w in weights.values())
-    rows = _rows()
+    rows = _rows().head(16)  # rows it was trained on
     examples = encode_examples(lm, rows["text"], rows["label"], TASK)
-    args = (examples, TASK, TASK.token_ids(lm), lm.tokenizer.pad_token_id, lm.model.device, 32)
+    args = (examples, TASK, TASK.token_ids(lm), lm.tokenizer.pad_token_id, lm.model.device, 16)
     with net.disable_adapter():
         before, _ = _evaluate(net, *args)
     after, _ = _evaluate(net, *args)
@@ -170,11 +182,14 @@ def test_adapter_round_trips_through_load_model(run, lm):
     reloaded = confnb.load_model(adapter=folder)
     assert reloaded.key == result.model.key
     texts = ["I love this movie!", "The meeting was scheduled for Thursday afternoon in the conference room."]
+    saved = {n: p for n, p in reloaded.model.named_parameters() if "lora_" in n}
+    trained = {n: p for n, p in result.model.model.named_parameters() if "lora_" in n}
+    assert saved.keys() == trained.keys() and all(bool((saved[n] == trained[n]).all()) for n in saved)
     tuned = next_token_logprobs(result.model, texts, TASK)
     again = next_token_logprobs(reloaded, texts, TASK)
     base = next_token_logprobs(lm, texts, TASK)
-    assert np.abs(tuned - again).max() < 1e-5
-    assert np.abs(tuned - base).max() > 1e-3
+    assert np.abs(tuned - again).max() < 1e-4  # float32 rounding over a 49k vocabulary
+    assert np.abs(tuned - base).max() > 1e-2
 
 
 def test_same_seed_same_run_and_global_rng_untouched(lm, tmp_path):
@@ -200,9 +215,8 @@ def test_qlora_on_cpu_changes_the_lora_weights():
             probe.model(input_ids=torch.tensor([[1, 2, 3]]))
     except Exception as exc:  # pragma: no cover - depends on the bitsandbytes build
         pytest.skip(f"bitsandbytes' CPU 4-bit path is unavailable here: {exc}")
-    del probe
-    config = FineTuneConfig.for_cpu(steps=2, quantization="4bit", device="cpu", validation_fraction=0.0, **{**TINY, "batch_size": 4})
-    result = finetune(None, _rows(16), task=TASK, config=config, progress=False)
+    config = FineTuneConfig.for_cpu(steps=2, validation_fraction=0.0, **{**TINY, "batch_size": 4})
+    result = finetune(probe, _rows(16), task=TASK, config=config, progress=False)  # trains a copy
     assert result.model.quantization == "4bit"
     weights = _lora_b(result.model.model)
     assert weights and all(np.abs(w).max() > 0 for w in weights.values())
@@ -249,7 +263,8 @@ def test_config_rejects_bad_values():
         FineTuneConfig(validation_fraction=0.7)
     with pytest.raises(ValueError, match="QLoRA"):
         FineTuneConfig(quantization="8bit")
-    assert FineTuneConfig.for_gpu().target_modules[-1] == "down_proj"
+    assert FineTuneConfig.for_gpu().target_modules == "all-linear"
+    assert FineTuneConfig.for_cpu(target_modules=["q_proj"]).target_modules == ("q_proj",)
 
 
 # ---------------------------------------------------------------------------------------------- CLI

@@ -19,6 +19,7 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
     wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["dev"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    pip = [p.split("#")[0].strip() for p in pip]
     assert set(pip) == wanted, f"only in pyproject: {wanted - set(pip)}; only in environment.yml: {set(pip) - wanted}"
 
 
