@@ -213,9 +213,13 @@ class _PromptEncoder:
         prefix, self.suffix = task.split(model)
         self.prefix_ids = self.tokenizer(prefix, add_special_tokens=True)["input_ids"]
         self.limit = model.context_length
-        self.text_budget = max(
-            self.limit - len(self.prefix_ids) - len(self._ids(self.suffix.replace("{text}", ""))) - 2, 1
-        )
+        fixed = len(self.prefix_ids) + len(self._ids(self.suffix.replace("{text}", "")))
+        if fixed + 8 > self.limit:
+            raise ValueError(
+                f"the prompt without the text is already {fixed} tokens, too long for a context of "
+                f"{self.limit} tokens; raise max_length or use a shorter prompt (fewer demonstrations)"
+            )
+        self.text_budget = self.limit - fixed - 2
         self.truncated = 0
 
     def _ids(self, text: str) -> list[int]:

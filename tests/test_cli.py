@@ -111,7 +111,7 @@ def test_too_long_text_is_truncated_with_a_counted_warning(tmp_path):
     # run with a short context so the test stays quick: the model folder is the cached copy
     from confnb.models import embedded_model_path  # noqa: F401  (the embedded model must be installed)
 
-    result = run("score", str(path), "-o", str(tmp_path / "o.csv"), "--max-length", "128")
+    result = run("score", str(path), "-o", str(tmp_path / "o.csv"), "--max-length", "400")
     assert result.returncode == 0, result.stderr
     assert "1 text(s) were longer" in result.stderr
     assert len(pd.read_csv(tmp_path / "o.csv")) == 2

@@ -101,11 +101,13 @@ def test_bad_texts_are_named(lm):
 
 
 def test_too_long_text_is_truncated_with_a_warning(lm):
-    short = dataclasses.replace(lm, max_length=120)  # same weights, a short context for speed
-    long_text = "very " * 200 + "good"
+    short = dataclasses.replace(lm, max_length=400)  # same weights, a short context for speed
+    long_text = "very " * 600 + "good"
     with pytest.warns(UserWarning, match="1 text\\(s\\) were longer"):
         df = confnb.classify(short, [long_text, "fine"])
     assert len(df) == 2 and df["text"][0] == long_text
+    with pytest.raises(ValueError, match="prompt without the text is already"):
+        confnb.classify(dataclasses.replace(lm, max_length=64), ["fine"])
 
 
 def test_next_token_table(lm):
