@@ -51,7 +51,7 @@ def main() -> None:
     import torch
 
     import confnb
-    from confnb.finetune import ALL_LINEAR, FineTuneConfig, finetune
+    from confnb.finetune import FineTuneConfig, finetune
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -68,7 +68,7 @@ def main() -> None:
     if args.r:
         overrides["alpha"] = 2.0 * args.r
     if args.targets:
-        overrides["target_modules"] = ("q_proj", "v_proj") if args.targets == "qv" else ALL_LINEAR
+        overrides["target_modules"] = ("q_proj", "v_proj") if args.targets == "qv" else "all-linear"
     config = FineTuneConfig.for_cpu(**{k: v for k, v in overrides.items() if v is not None})
     train = confnb.load_sentiment("train")
     load_before = os.getloadavg()

@@ -135,7 +135,7 @@ class FineTuneConfig:
     patience: int | None = None
     validation_fraction: float = 0.1
     max_validation_rows: int | None = 400
-    eval_batch_size: int = 32
+    eval_batch_size: int = 64
     seed: int = 0
     quantization: str | None = None
     device: str = "auto"
