@@ -5,6 +5,9 @@ from it) and prints seconds per step (wall clock and process CPU time), peak res
 validation loss / accuracy every ``--eval-every`` steps -- the curve the CPU recipe's step count was
 chosen from. Decisions are taken on the validation slice only. ``--test`` additionally scores the
 base and the tuned model on the ``test`` split once, for the report; nothing is chosen from it.
+``--test-curve N`` scores a stratified sample of N test rows at every evaluation (through
+`finetune`'s reporting ``callback``), to show whether test accuracy has levelled off by the recipe's
+last step; again nothing is chosen from it -- the kept step is the validation slice's.
 
 The machine may be shared: wall-clock time then overstates what the recipe costs on an idle machine.
 Process CPU time per step with ``--threads 1`` is close to the idle single-core wall time, an upper
@@ -12,7 +15,9 @@ bound for the idle two-core time. Both are printed together with the load averag
 
     python benchmarks/finetune.py                       # the default CPU recipe
     python benchmarks/finetune.py --steps 300 --eval-every 20 --threads 1 --json curve.json
-    python benchmarks/finetune.py --targets all-linear  # every linear layer instead of q/v
+    python benchmarks/finetune.py --test-curve 600              # the recipe, with a test curve (report only)
+    python benchmarks/finetune.py --steps 150 --lr 5e-4 --test-curve 600   # 1.5x the steps at half the rate
+    python benchmarks/finetune.py --targets qv --steps 200      # LoRA on q/v only
 
 Out of scope: GPU runs (the QLoRA recipe needs CUDA; see the notebook's guarded cell).
 """
@@ -45,9 +50,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--quantization", choices=["4bit"], default=None, help="QLoRA on CPU (slow; for checking)")
     parser.add_argument("--test", action="store_true", help="also score base and tuned on the test split (report only)")
+    parser.add_argument("--test-curve", type=int, default=0, metavar="N",
+                        help="score N stratified test rows at every evaluation (report only)")
     parser.add_argument("--json", default=None, help="write the measurements and curve to this JSON file")
     args = parser.parse_args()
 
+    import pandas as pd
     import torch
 
     import confnb
@@ -75,9 +83,31 @@ def main() -> None:
     print(f"torch threads: {torch.get_num_threads()}, cpu count: {os.cpu_count()}, load average {load_before}")
     print("config:", json.dumps(config.to_dict()))
 
+    test_curve: list[tuple[int, float, float]] = []
+    callback = None
+    if args.test_curve:
+        from confnb.finetune import _evaluate, encode_examples
+
+        test = confnb.load_sentiment("test")
+        sample = test.groupby("category", group_keys=False).sample(
+            frac=min(1.0, args.test_curve / len(test)), random_state=0
+        )
+        state = {}
+
+        def callback(step, net):
+            if "examples" not in state:  # tokenized once, with the model's tokenizer
+                lm = confnb.load_model()
+                state["examples"] = encode_examples(lm, sample["text"], sample["label"])
+                state["ids"] = confnb.SENTIMENT.token_ids(lm)
+                state["pad"] = lm.tokenizer.pad_token_id
+            loss, accuracy = _evaluate(net, state["examples"], confnb.SENTIMENT, state["ids"], state["pad"],
+                                       net.device, config.eval_batch_size)
+            test_curve.append((step, loss, accuracy))
+
     wall, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as folder:
-        result = finetune(None, train, config=config, output_dir=Path(folder) / "adapter", progress=True)
+        result = finetune(None, train, config=config, output_dir=Path(folder) / "adapter", progress=True,
+                          callback=callback)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         load_after = os.getloadavg()
         steps = result.steps_run
@@ -90,6 +120,11 @@ def main() -> None:
         print()
         print("validation curve (the slice carved from train; the step kept is the lowest loss):")
         print(result.validation_frame().to_string(index=False, float_format="{:.4f}".format))
+        if test_curve:
+            print()
+            print(f"test curve on {len(sample)} stratified test rows (report only; wall time above includes it):")
+            frame = pd.DataFrame(test_curve, columns=["step", "test_loss", "test_accuracy"])
+            print(frame.to_string(index=False, float_format="{:.4f}".format))
 
         report = {
             "config": config.to_dict(),
@@ -108,6 +143,7 @@ def main() -> None:
             "peak_memory_mb": result.peak_memory_mb,
             "train_loss": list(result.train_loss),
             "validation": result.validation_frame().to_dict(orient="list"),
+            "test_curve": [{"step": s, "loss": lo, "accuracy": a} for s, lo, a in test_curve],
         }
         if args.test:
             test = confnb.load_sentiment("test")

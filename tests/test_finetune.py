@@ -60,11 +60,20 @@ def run(lm, tmp_path_factory):
         seen.extend(texts)
         return original(model, texts, labels, task)
 
+    import torch
+
+    def callback(step, net):  # the reporting hook: records how it was called
+        CALLBACKS.append((step, net.training, torch.is_grad_enabled()))
+
     folder = tmp_path_factory.mktemp("ft") / "adapter"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ft, "encode_examples", spy)
-        result = finetune(lm, _rows(), task=TASK, config=FineTuneConfig.for_cpu(steps=8, **TINY), output_dir=folder, progress=False)
+        result = finetune(lm, _rows(), task=TASK, config=FineTuneConfig.for_cpu(steps=8, **TINY), output_dir=folder,
+                          progress=False, callback=callback)
     return result, seen
+
+
+CALLBACKS: list[tuple[int, bool, bool]] = []
 
 
 # ------------------------------------------------------------------------------------ loss masking
@@ -158,7 +167,8 @@ def test_a_few_steps_lower_the_loss_and_change_the_lora_weights(run, lm):
     assert result.steps_run == 8 and len(result.train_loss) == 8
     net = result.model.model
     weights = _lora_b(net)  # lora_B starts at zero: non-zero means gradients reached every layer
-    assert len(weights) == 2 * 30 and all(np.abs(w).max() > 0 for w in weights.values())
+    assert len(weights) == 7 * 30  # all-linear: q, k, v, o, gate, up, down in 30 blocks; not lm_head
+    assert all(np.abs(w).max() > 0 for w in weights.values())
     rows = _rows().head(16)  # rows it was trained on
     examples = encode_examples(lm, rows["text"], rows["label"], TASK)
     args = (examples, TASK, TASK.token_ids(lm), lm.tokenizer.pad_token_id, lm.model.device, 16)
@@ -167,6 +177,12 @@ def test_a_few_steps_lower_the_loss_and_change_the_lora_weights(run, lm):
     after, _ = _evaluate(net, *args)
     assert after < before - 0.05
     assert not hasattr(lm.model, "peft_config")  # the caller's model was copied, not wrapped
+
+
+def test_callback_runs_after_each_validation_pass_in_eval_mode(run):
+    result, _ = run
+    assert [step for step, _, _ in CALLBACKS] == list(result.validation_step) == [0, 4, 8]
+    assert not any(training or grad for _, training, grad in CALLBACKS)
 
 
 def test_adapter_round_trips_through_load_model(run, lm):
