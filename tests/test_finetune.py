@@ -50,7 +50,8 @@ def _lora_b(net) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def run(lm, tmp_path_factory):
-    """One short fine-tuning run on 64 train rows, with every text handed to the encoder recorded."""
+    """One short fine-tuning run on 64 train rows: the result, every text handed to the encoder, and
+    how the reporting callback was called."""
     import confnb.finetune as ft
 
     seen: list[str] = []
@@ -62,18 +63,17 @@ def run(lm, tmp_path_factory):
 
     import torch
 
+    calls: list[tuple[int, bool, bool]] = []
+
     def callback(step, net):  # the reporting hook: records how it was called
-        CALLBACKS.append((step, net.training, torch.is_grad_enabled()))
+        calls.append((step, net.training, torch.is_grad_enabled()))
 
     folder = tmp_path_factory.mktemp("ft") / "adapter"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ft, "encode_examples", spy)
         result = finetune(lm, _rows(), task=TASK, config=FineTuneConfig.for_cpu(steps=8, **TINY), output_dir=folder,
                           progress=False, callback=callback)
-    return result, seen
-
-
-CALLBACKS: list[tuple[int, bool, bool]] = []
+    return result, seen, calls
 
 
 # ------------------------------------------------------------------------------------ loss masking
@@ -140,7 +140,7 @@ def test_calibration_and_test_rows_are_refused(lm):
 
 
 def test_no_calibration_or_test_row_reaches_the_trainer(run):
-    result, seen = run
+    result, seen, _ = run
     data = confnb.load_sentiment()
     held_out = set(data.loc[data["split"] != "train", "text"])
     train = set(data.loc[data["split"] == "train", "text"])
@@ -163,7 +163,7 @@ def test_validation_slice_is_carved_from_train_stratified_and_seeded():
 
 
 def test_a_few_steps_lower_the_loss_and_change_the_lora_weights(run, lm):
-    result, _ = run
+    result, _, _ = run
     assert result.steps_run == 8 and len(result.train_loss) == 8
     net = result.model.model
     weights = _lora_b(net)  # lora_B starts at zero: non-zero means gradients reached every layer
@@ -180,15 +180,15 @@ def test_a_few_steps_lower_the_loss_and_change_the_lora_weights(run, lm):
 
 
 def test_callback_runs_after_each_validation_pass_in_eval_mode(run):
-    result, _ = run
-    assert [step for step, _, _ in CALLBACKS] == list(result.validation_step) == [0, 4, 8]
-    assert not any(training or grad for _, training, grad in CALLBACKS)
+    result, _, calls = run
+    assert [step for step, _, _ in calls] == list(result.validation_step) == [0, 4, 8]
+    assert not any(training or grad for _, training, grad in calls)
 
 
 def test_adapter_round_trips_through_load_model(run, lm):
     from confnb.scoring import next_token_logprobs
 
-    result, _ = run
+    result, _, _ = run
     folder = result.adapter_path
     info = confnb.models.read_adapter_info(folder)
     assert info["base_model"] == lm.name == "SmolLM2-135M-Instruct"
@@ -243,7 +243,7 @@ def test_qlora_on_cpu_changes_the_lora_weights():
 
 
 def test_adapter_for_another_base_model_is_refused(run, tmp_path):
-    result, _ = run
+    result, _, _ = run
     folder = tmp_path / "moved"
     shutil.copytree(result.adapter_path, folder)
     info = json.loads((folder / "confnb_adapter.json").read_text())
