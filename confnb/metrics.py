@@ -40,6 +40,7 @@ __all__ = [
     "expected_calibration_error",
     "log_loss",
     "maximum_calibration_error",
+    "paired_bootstrap_difference",
     "reliability_table",
     "roc_auc",
     "share_correct",
@@ -232,6 +233,15 @@ class Interval:
 
     def __str__(self) -> str:
         return format(self, ".3f")
+
+    @property
+    def excludes_zero(self) -> bool:
+        """Whether 0 lies outside ``[low, high]``.
+
+        For a difference (:func:`paired_bootstrap_difference`) this says the sign is
+        settled at ``level``: ``low > 0`` means the first metric is larger.
+        """
+        return bool(self.low > 0 or self.high < 0)
 
     def to_dict(self) -> dict:
         """Plain dict for JSON: estimate, low, high, level."""
@@ -612,19 +622,87 @@ def bootstrap_ci(
     0.067
     """
     t, p = _check_pair(y_true, y_prob)
-    level = _check_level(level)
+    level, n_boot = _check_level(level), _check_n_boot(n_boot)
+    estimate = float(metric(t, p))
+    return _bootstrap(lambda idx: metric(t[idx], p[idx]), t.shape[0], estimate, n_boot, level, rng)
+
+
+def paired_bootstrap_difference(
+    metric: Callable,
+    y_true,
+    y_prob_a,
+    y_prob_b,
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    rng=None,
+) -> Interval:
+    """Paired percentile bootstrap for ``metric(y_true, y_prob_a) - metric(y_true, y_prob_b)``.
+
+    Use it to compare two sets of probabilities (two calibrators, two models) on the
+    **same** rows. Each resample draws the rows once and computes both metrics on them, so
+    the luck of the sample, which moves both metrics together, cancels in the difference.
+    The interval is then much narrower than the two separate :func:`bootstrap_ci`
+    intervals suggest; overlapping separate intervals do not mean "no difference".
+
+    Resamples on which the metric raises ``ValueError`` are skipped as in
+    :func:`bootstrap_ci` (more than 10% failing raises); warnings are silenced inside the
+    loop. With the same ``rng`` it draws the same resamples as :func:`bootstrap_ci`.
+
+    Parameters
+    ----------
+    metric : callable
+        Called as ``metric(y_true, y_prob)``, e.g. :func:`expected_calibration_error`.
+    y_true : array-like of 0/1
+    y_prob_a, y_prob_b : array-like of float in [0, 1]
+        Two probabilities per row, aligned with ``y_true``.
+    n_boot : int, default 1000
+    level : float, default 0.95
+        Two-sided coverage.
+    rng : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    Interval
+        ``estimate`` is the difference on the full sample; ``excludes_zero`` tells whether
+        the sign is settled (``low > 0``: ``a`` scores higher, ``high < 0``: lower).
+
+    Examples
+    --------
+    >>> y = [1, 0, 1, 1, 0, 1, 0, 1]
+    >>> a = [0.9, 0.1, 0.8, 0.7, 0.2, 0.9, 0.3, 0.6]
+    >>> b = [0.6, 0.4, 0.6, 0.5, 0.5, 0.6, 0.4, 0.5]
+    >>> diff = paired_bootstrap_difference(brier_score, y, a, b, n_boot=200, rng=0)
+    >>> diff.estimate < 0, diff.excludes_zero
+    (True, True)
+    """
+    t, pa = _check_pair(y_true, y_prob_a, prob_name="y_prob_a")
+    _, pb = _check_pair(y_true, y_prob_b, prob_name="y_prob_b")
+    level, n_boot = _check_level(level), _check_n_boot(n_boot)
+    estimate = float(metric(t, pa)) - float(metric(t, pb))
+
+    def stat(idx):
+        return float(metric(t[idx], pa[idx])) - float(metric(t[idx], pb[idx]))
+
+    return _bootstrap(stat, t.shape[0], estimate, n_boot, level, rng)
+
+
+def _check_n_boot(n_boot) -> int:
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 10:
         raise ValueError(f"n_boot must be an integer >= 10 (1000 is typical); got {n_boot!r}")
+    return int(n_boot)
+
+
+def _bootstrap(stat, n: int, estimate: float, n_boot: int, level: float, rng) -> Interval:
+    """Percentile interval of ``stat(idx)`` over ``n_boot`` resampled index arrays."""
     gen = np.random.default_rng(rng)
-    estimate = float(metric(t, p))
-    n = t.shape[0]
     values = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for _ in range(int(n_boot)):
+        for _ in range(n_boot):
             idx = gen.integers(0, n, size=n)
             try:
-                values.append(float(metric(t[idx], p[idx])))
+                values.append(float(stat(idx)))
             except ValueError:
                 continue
     if len(values) < 0.9 * n_boot:
@@ -634,4 +712,4 @@ def bootstrap_ci(
         )
     alpha = 1 - level
     low, high = np.quantile(values, [alpha / 2, 1 - alpha / 2])
-    return Interval(estimate=estimate, low=float(low), high=float(high), level=level)
+    return Interval(estimate=float(estimate), low=float(low), high=float(high), level=level)

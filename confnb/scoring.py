@@ -33,13 +33,14 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .models import LanguageModel, cache_dir
+from .models import LanguageModel, cache_dir, scoring_key
 from .tasks import SENTIMENT, ClassificationTask
 
 __all__ = [
     "classify",
     "next_token_logprobs",
     "next_token_table",
+    "prompt_ids",
     "score_distribution",
     "visible",
 ]
@@ -57,11 +58,36 @@ def visible(token: str) -> str:
 # ------------------------------------------------------------------------------- next-token table
 
 
+def _adds_bos(tokenizer: Any, prompt: str) -> bool:
+    """Whether to let the tokenizer add its special tokens (BOS) to `prompt`.
+
+    Not when the text already starts with the BOS token: chat templates of Gemma 3 and Llama 3.x
+    render ``<bos>`` / ``<|begin_of_text|>`` themselves, and adding one more would start the prompt
+    with two BOS tokens, a sequence the model never saw in training.
+    """
+    bos = getattr(tokenizer, "bos_token", None)
+    return not (bos and prompt.startswith(bos))
+
+
+def prompt_ids(tokenizer: Any, prompt: str) -> list[int]:
+    """Token ids of a whole prompt, with exactly the one BOS token the model expects.
+
+    The tokenizer's special tokens are added unless `prompt` already starts with the BOS token
+    (as text rendered by a chat template may). Every place that encodes a prompt -- scoring's
+    shared prefix, `next_token_table`, fine-tuning -- goes through this function.
+
+    Examples
+    --------
+    >>> ids = prompt_ids(load_model().tokenizer, "Knock knock.")    # doctest: +SKIP
+    """
+    return list(tokenizer(prompt, add_special_tokens=_adds_bos(tokenizer, prompt))["input_ids"])
+
+
 def _encode(model: LanguageModel, prompt: str):
     import torch
 
-    ids = model.tokenizer(prompt, return_tensors="pt", add_special_tokens=True)["input_ids"]
-    return ids.to(model.model.device) if hasattr(model.model, "device") else ids.to(torch.device("cpu"))
+    ids = torch.tensor([prompt_ids(model.tokenizer, prompt)], dtype=torch.long)
+    return ids.to(model.model.device) if hasattr(model.model, "device") else ids
 
 
 def _last_logprobs(model: LanguageModel, prompt: str):
@@ -142,6 +168,12 @@ def score_distribution(
     (otherwise the class with the larger mass is); sum the probabilities of each class's tokens;
     the predicted class's sum is the ``total_probability``.
 
+    The same rule serves a remote server's top-k answer: `logprobs` then holds only the visible
+    tokens, and the probability outside them counts as mass of no class (it is in ``other_mass``
+    but never competes for the top token). A row where every class has zero mass (no class token
+    among the visible ones) has ``no_class_token`` True, ``prediction`` None and NaN
+    ``total_probability``, ``p_positive`` and ``margin``: there is no prediction to be confident in.
+
     Parameters
     ----------
     logprobs : array of shape (n_vocab,) or (n_texts, n_vocab)
@@ -155,7 +187,7 @@ def score_distribution(
     -------
     dict of arrays
         ``prediction``, ``total_probability``, ``p_positive``, ``margin``, ``mass_<class>`` for
-        each class, ``other_mass`` and ``top_token_id``.
+        each class, ``other_mass``, ``no_class_token`` and ``top_token_id``.
 
     Examples
     --------
@@ -176,22 +208,29 @@ def score_distribution(
     top = lp.argmax(axis=1)
     class_of = {i: c for c, ids in token_ids.items() for i in ids}
     stacked = np.stack([mass[c] for c in names], axis=1)
+    no_class = ~np.isfinite(np.stack([log_mass[c] for c in names], axis=1)).any(axis=1)
     by_mass = np.array(names, dtype=object)[stacked.argmax(axis=1)]
-    prediction = np.array([class_of.get(int(t), m) for t, m in zip(top, by_mass)], dtype=object)
+    prediction = np.array(
+        [None if empty else class_of.get(int(t), m) for t, m, empty in zip(top, by_mass, no_class)],
+        dtype=object,
+    )
     index = {c: j for j, c in enumerate(names)}
-    total = stacked[np.arange(len(lp)), [index[c] for c in prediction]]
+    total = np.array([stacked[r, index[c]] if c is not None else np.nan for r, c in enumerate(prediction)])
     others = [c for c in names if c != positive]
     log_rest = _logsumexp(np.stack([log_mass[c] for c in others], axis=1))
-    margin = log_mass[positive] - log_rest
+    with np.errstate(invalid="ignore", over="ignore"):
+        margin = np.where(no_class, np.nan, log_mass[positive] - log_rest)
+        p_positive = 1.0 / (1.0 + np.exp(-margin))
     out: dict[str, np.ndarray] = {
         "prediction": prediction,
         "total_probability": total,
-        "p_positive": 1.0 / (1.0 + np.exp(-margin)),
+        "p_positive": p_positive,
         "margin": margin,
     }
     for c in names:
         out[f"mass_{c}"] = mass[c]
     out["other_mass"] = np.clip(1.0 - stacked.sum(axis=1), 0.0, 1.0)
+    out["no_class_token"] = no_class
     out["top_token_id"] = top
     return out
 
@@ -199,7 +238,8 @@ def score_distribution(
 def _logsumexp(a: np.ndarray) -> np.ndarray:
     m = a.max(axis=1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
-    return (m + np.log(np.exp(a - m).sum(axis=1, keepdims=True)))[:, 0]
+    with np.errstate(divide="ignore"):  # an all -inf row is log(0) = -inf, by design
+        return (m + np.log(np.exp(a - m).sum(axis=1, keepdims=True)))[:, 0]
 
 
 # -------------------------------------------------------------------------------- batched scoring
@@ -211,7 +251,7 @@ class _PromptEncoder:
     def __init__(self, model: LanguageModel, task: ClassificationTask):
         self.tokenizer = model.tokenizer
         prefix, self.suffix = task.split(model)
-        self.prefix_ids = self.tokenizer(prefix, add_special_tokens=True)["input_ids"]
+        self.prefix_ids = prompt_ids(self.tokenizer, prefix)
         self.limit = model.context_length
         fixed = len(self.prefix_ids) + len(self._ids(self.suffix.replace("{text}", "")))
         if fixed + 8 > self.limit:
@@ -348,15 +388,20 @@ def classify(
         Show a tqdm bar; by default only in a terminal or a notebook (``CONFNB_PROGRESS=0`` turns
         it off).
     cache : bool or path
-        Reuse and store scored rows in an on-disk SQLite cache keyed by model, task and text
-        (``True``: ``<cache_dir>/scores.sqlite``), so re-running a notebook does not re-score.
+        Reuse and store scored rows in an on-disk SQLite cache (``True``:
+        ``<cache_dir>/scores.sqlite``), so re-running a notebook does not re-score. Rows are keyed
+        by `confnb.models.scoring_key` -- the weights' content hash, adapter, dtype, device,
+        quantization, ``max_length`` and scoring version -- and by the task's prompt and the text.
 
     Returns
     -------
     pandas.DataFrame
         One row per text, in input order: ``text, prediction, total_probability, p_positive,
-        margin, mass_<class>..., other_mass, top_token`` (and ``unseen_mass`` for a remote model:
-        the probability outside the top-k the server returned; class masses are then lower bounds).
+        margin, mass_<class>..., other_mass, no_class_token, top_token`` (and ``unseen_mass`` for a
+        remote model: the probability outside the top-k the server returned; class masses are then
+        lower bounds). ``no_class_token`` is True where no class token had any probability -- only
+        possible with a remote model's top-k -- and such a row has no prediction (None) and NaN
+        ``total_probability``, ``p_positive`` and ``margin``.
 
     Examples
     --------
@@ -420,12 +465,15 @@ def _plain(row: dict) -> dict:
 
 
 class _ScoreCache:
-    """Scored rows in SQLite, keyed by (model key, task key, text). Each write is one transaction."""
+    """Scored rows in SQLite, keyed by (scoring key, task key, text). Each write is one transaction.
+
+    The scoring key (`confnb.models.scoring_key`) covers everything that changes the numbers.
+    """
 
     def __init__(self, where: bool | str | os.PathLike, model: LanguageModel, task: ClassificationTask):
         self.path = cache_dir() / "scores.sqlite" if where is True else Path(where)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.model_key = model.key or model.name
+        self.model_key = scoring_key(model)
         self.task_key = task.key
         with closing(self._connect()) as db, db:
             db.execute(

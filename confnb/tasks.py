@@ -296,21 +296,33 @@ SENTIMENT_CHAT = ClassificationTask(
     name="sentiment-chat",
 )
 
-#: Few-shot demonstrations of the default prompt: written for it, not taken from the dataset.
+#: Few-shot demonstrations of the default prompt: eight rows of the dataset's train split, picked by
+#: the documented rule of `confnb.data.select_demonstrations` (strong/medium/weak rows only, no sports
+#: or workplace rows, none sharing a 4-word phrase with a calibration or test row, 4 positive and 4
+#: negative from distinct contexts and frames, alternating labels)::
+#:
+#:     data = load_sentiment()
+#:     select_demonstrations(load_sentiment("train"), k=8, rng=0, n_words=4,
+#:                           exclude=(data.text[data.split == "calibration"], data.text[data.split == "test"]))
+#:
+#: Written out here because the package never reads the dataset at import; a test checks that the rule
+#: still gives exactly these pairs.
 DEMONSTRATIONS = (
-    ("What a fantastic afternoon, I enjoyed every minute.", "positive"),
-    ("This was a waste of money.", "negative"),
-    ("The staff were friendly and the room was spotless.", "positive"),
-    ("The update made everything slower.", "negative"),
-    ("It was fine, better than I expected.", "positive"),
-    ("Honestly, it could have been better.", "negative"),
-    ("The new park is a lovely place to walk.", "positive"),
-    ("I regret signing up for this course.", "negative"),
+    ("The chef's tasting menu is really quite good.", "positive"),
+    ("Going to physio hasn't been much fun lately.", "negative"),
+    ("Ten out of ten for the gaming console!", "positive"),
+    ("The safari wasn't terrible, but it wasn't good either.", "negative"),
+    ("My piano teacher was helpful today.", "positive"),
+    ("The sequel isn't very good.", "negative"),
+    ("Writing my dissertation has its perks, I suppose.", "positive"),
+    ("The new shopping centre is a little disappointing, if I'm honest.", "negative"),
 )
 
 #: The default sentiment task: a plain eight-shot prompt that ends in a "Positive:" cue. Chosen by
 #: measurement on train rows for the embedded model (``benchmarks/prompts.py``; table in the README):
-#: zero-shot and chat prompts make SmolLM2-135M answer "No" to almost everything.
+#: zero-shot and chat prompts make SmolLM2-135M answer "No" to almost everything. On 200 stratified
+#: train rows the rule-picked demonstrations give accuracy 0.805, AUC 0.879, 47% predicted positive;
+#: the handwritten ones they replaced gave 0.790, 0.914 and 55% (no collapse to one class either way).
 SENTIMENT = ClassificationTask(
     "Decide whether each text is positive. Answer yes or no.",
     {"positive": _YES, "negative": _NO},

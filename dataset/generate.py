@@ -22,6 +22,8 @@ shapes rather than recall of memorised templates. Within a category the frames a
 dealt 70/10/20 to the splits, and then each (category, context, split) cell draws its
 exact number of rows round-robin over the frames it may use, rejecting any text that
 already exists (after lower-casing, dropping punctuation and folding whitespace).
+Each row records its frame's id in the CSV's ``frame`` column, so that anything carved
+out of one split later (a validation slice of ``train``) can be grouped by frame too.
 
 The planted bias is in the row targets (``CONTEXT_ROWS``): neutral rows are sports
 (positive) or workplace (negative) only, and among the other positive rows sports is
@@ -48,7 +50,7 @@ from pathlib import Path
 
 SEED = 20240917
 FILENAME = "sentiment.csv"
-COLUMNS = ("id", "text", "label", "category", "context", "split")
+COLUMNS = ("id", "text", "label", "category", "context", "split", "frame")
 MIN_WORDS, MAX_WORDS = 3, 40
 
 CONTEXTS = (
@@ -1263,7 +1265,7 @@ def _choices(context: str, slot: str, chosen: dict[str, str]) -> tuple[str, ...]
 
 @dataclass(frozen=True)
 class Row:
-    """One generated example, with the frame it came from (not written to the CSV)."""
+    """One generated example, with the id of the frame it came from."""
 
     id: str
     text: str
@@ -1393,7 +1395,7 @@ def _check(rows: list[Row]) -> None:
 
 
 def write_csv(rows: list[Row], path: Path) -> None:
-    """Write ``rows`` (without their frame) as UTF-8 CSV with ``\\n`` line endings."""
+    """Write ``rows`` (frame id last) as UTF-8 CSV with ``\\n`` line endings."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)

@@ -9,6 +9,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from confnb.calibration import (
     CALIBRATOR_FORMAT,
+    calibrated_prediction,
     CALIBRATOR_FORMAT_VERSION,
     ContextualCalibrator,
     IsotonicCalibrator,
@@ -283,3 +284,28 @@ def test_class_to_confidence():
     assert pred.tolist() == ["pos"]
     with pytest.raises(ValueError, match="pair"):
         class_to_confidence([0.7], labels=("a", "b", "c"))
+
+
+def test_fit_rows_are_saved_loaded_validated_and_reset_by_fit(splits, tmp_path):
+    cal = PlattCalibrator(target="confidence").fit(*splits[0])
+    assert cal.fit_rows_ is None and "fit_rows" not in cal.to_dict()  # unknown unless recorded
+    record = {"kind": "text", "n": 3, "hashes": ["00000000000000ff", "0123456789abcdef"]}
+    cal.fit_rows_ = record
+    back = load_calibrator(cal.save(tmp_path / "cal.json"))
+    assert back.fit_rows_ == record
+    good = cal.to_dict()
+    for bad in ({"kind": "ids", "n": 1, "hashes": []}, {"kind": "text", "n": 1, "hashes": ["xyz"]},
+                {"kind": "text", "n": 1, "hashes": ["00000000000000ff", "0123456789abcdef"]}, [1, 2]):
+        with pytest.raises(ValueError, match="damaged.*fit_rows"):
+            load_calibrator(_write(tmp_path, {**good, "fit_rows": bad}))
+    back.fit(*splits[1])  # refit on other rows: the old record no longer describes them
+    assert back.fit_rows_ is None
+
+
+def test_calibrated_prediction_is_one_rule_for_both_targets():
+    pred, conf = calibrated_prediction([0.2, 0.7], target="confidence", prediction=["negative", "positive"])
+    assert pred.tolist() == ["negative", "positive"] and conf.tolist() == [0.2, 0.7]  # below 0.5 is kept
+    pred, conf = calibrated_prediction([0.2, 0.7], target="class", labels=("negative", "positive"))
+    assert pred.tolist() == ["negative", "positive"] and conf.round(6).tolist() == [0.8, 0.7]
+    with pytest.raises(ValueError, match="target"):
+        calibrated_prediction([0.5], target="probability")

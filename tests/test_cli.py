@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -47,15 +48,22 @@ def test_jsonl_input_limit_and_calibrated_confidence(rows, tmp_path):
     scores = tmp_path / "scores.csv"
     assert main(["score", str(jsonl), "-o", str(scores), "--text-column", "review", "--label-column", "label"]) == 0
     cal = tmp_path / "cal.json"
-    assert main(["calibrate", str(scores), "--method", "platt", "-o", str(cal), "--n-splits", "3"]) == 0
+    assert main(["calibrate", str(scores), "--method", "platt", "-o", str(cal), "--n-splits", "3", "--text-column", "review"]) == 0
     assert json.loads(cal.read_text())
     out = tmp_path / "calibrated.csv"
-    assert main(["score", str(jsonl), "-o", str(out), "--text-column", "review", "--limit", "5", "--calibrator", str(cal)]) == 0
+    # these 5 rows are among the 20 the calibrator was fit on: scored, with a warning that counts them
+    with pytest.warns(UserWarning, match="5 of the rows scored were used to fit the calibrator"):
+        assert main(["score", str(jsonl), "-o", str(out), "--text-column", "review", "--limit", "5",
+                     "--calibrator", str(cal)]) == 0
     scored = pd.read_csv(out)
     assert len(scored) == 5 and scored["confidence"].between(0, 1).all()
+    assert (scored["calibrated_prediction"] == scored["prediction"]).all()  # confidence target
     report = tmp_path / "report"
-    assert main(["report", str(scores), "--calibrator", str(cal), "-o", str(report)]) == 0
-    assert (report / "metrics.json").exists() and (report / "summary.md").exists()
+    # the same rows it was fit on: refused, unless asked for and labelled
+    assert main(["report", str(scores), "--calibrator", str(cal), "-o", str(report), "--text-column", "review"]) == 2
+    assert main(["report", str(scores), "--calibrator", str(cal), "-o", str(report), "--text-column", "review",
+                 "--allow-in-sample"]) == 0
+    assert (report / "metrics.json").exists() and "in-sample (optimistic)" in (report / "summary.md").read_text()
     assert list(report.glob("*.png"))
 
 
@@ -120,3 +128,76 @@ def test_too_long_text_is_truncated_with_a_counted_warning(tmp_path):
 def test_console_script_exit_code_on_usage_error():
     result = run("score")
     assert result.returncode == 2
+
+
+# ------------------------------------------------------------- calibrate and report, without a model
+
+
+def _scores_csv(path, seed=0, n=200, *, labels=("positive", "negative"), no_class_token=()):
+    """A `confnb score --label-column label` CSV, written by hand."""
+    gen = np.random.default_rng(seed)
+    truth = gen.uniform(0.02, 0.98, n)
+    is_pos = gen.uniform(size=n) < truth
+    p = 1 / (1 + np.exp(-(np.log(truth / (1 - truth)) + 1.0)))
+    prediction = np.where(p >= 0.5, "positive", "negative")
+    df = pd.DataFrame({"id": np.arange(n), "text": [f"text {seed} {i}" for i in range(n)],
+                       "sentiment": np.where(is_pos, *labels), "prediction": prediction,
+                       "total_probability": np.maximum(p, 1 - p), "p_positive": p,
+                       "correct": prediction == np.where(is_pos, "positive", "negative"), "no_class_token": False})
+    rows = list(no_class_token)
+    df.loc[rows, ["total_probability", "p_positive"]] = np.nan
+    df.loc[rows, "prediction"] = None
+    df.loc[rows, "no_class_token"] = True
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_calibrate_and_report_read_1_0_labels_from_any_column(tmp_path, capsys):
+    scores = _scores_csv(tmp_path / "scores.csv", labels=(1, 0), no_class_token=[4, 9, 13])
+    cal = tmp_path / "cal.json"
+    args = ["--target", "class", "--label-column", "sentiment"]
+    assert main(["calibrate", str(scores), "-o", str(cal), *args]) == 0
+    out = capsys.readouterr().out
+    assert "skipped 3 rows with no class token among the server's top-k" in out and "fit on 197 rows" in out
+    assert json.loads(cal.read_text())["fit_rows"]["n"] == 197
+    test = _scores_csv(tmp_path / "test.csv", seed=1, labels=(1, 0))
+    assert main(["report", str(test), "--calibrator", str(cal), "-o", str(tmp_path / "r"), "--label-column", "sentiment"]) == 0
+    out = capsys.readouterr().out
+    assert "checked: none of these 200 rows" in out
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["target"] == "class"
+    # without --label-column the column is not found, and the message says how to name it
+    assert main(["calibrate", str(scores), "-o", str(cal), "--target", "class"]) == 2
+    assert "--label-column" in capsys.readouterr().err
+
+
+def test_report_refuses_a_calibrator_on_its_own_fit_rows(tmp_path, capsys):
+    scores = _scores_csv(tmp_path / "scores.csv")
+    cal = tmp_path / "cal.json"
+    assert main(["calibrate", str(scores), "-o", str(cal)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(scores), "--calibrator", str(cal), "-o", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "fit on all 200 of these rows" in err and "--allow-in-sample" in err
+    assert not (tmp_path / "r").exists()
+    assert main(["report", str(scores), "--calibrator", str(cal), "-o", str(tmp_path / "r"), "--allow-in-sample"]) == 0
+    assert "in-sample (optimistic)" in capsys.readouterr().out
+    assert main(["report", str(scores), "--calibrator", str(tmp_path / "nope.json"), "-o", str(tmp_path / "r")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_user_errors_exit_2_and_bugs_keep_their_traceback(tmp_path, capsys, monkeypatch):
+    scores = _scores_csv(tmp_path / "scores.csv", n=10, no_class_token=range(10))
+    assert main(["calibrate", str(scores), "-o", str(tmp_path / "cal.json")]) == 2
+    assert "none of the 10 rows has scores" in capsys.readouterr().err
+    from confnb import report
+
+    def broken(*args, **kwargs):
+        return {}["a bug"]
+
+    monkeypatch.setattr(report, "calibrate_scores", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        main(["calibrate", str(_scores_csv(tmp_path / "ok.csv")), "-o", str(tmp_path / "cal.json")])
+    # ValueError from inside a library (not a confnb input check) is a bug too
+    monkeypatch.setattr(report, "calibrate_scores", lambda *a, **k: np.ones(2).reshape(3))
+    with pytest.raises(ValueError, match="reshape"):
+        main(["calibrate", str(tmp_path / "ok.csv"), "-o", str(tmp_path / "cal.json")])

@@ -65,7 +65,7 @@ def _fold(text: str) -> str:
 
 
 def test_columns_and_values(df):
-    assert list(df.columns) == ["id", "text", "label", "category", "context", "split"]
+    assert list(df.columns) == ["id", "text", "label", "category", "context", "split", "frame"]
     assert len(df) == 10_000
     assert list(df["id"]) == [f"s{i:05d}" for i in range(1, 10_001)]
     assert set(df["label"]) == {"positive", "negative"}
@@ -100,6 +100,17 @@ def test_planted_bias(df, split):
     assert (negative == "sports").mean() <= 0.1
 
 
+def test_frame_column_names_each_rows_template(df, gen):
+    assert df["frame"].str.fullmatch(r"[a-z_]+/[a-z]+/\d{3}").all()
+    parts = df["frame"].str.split("/")
+    assert (parts.str[0] == df["category"]).all()
+    assert parts.str[1].isin(["any", *df["context"].unique()]).all()
+    assert ((parts.str[1] == "any") | (parts.str[1] == df["context"])).all()
+    assert set(df["frame"]) <= {frame.id for frame in gen.frames()}
+    assert (df.groupby("frame")["split"].nunique() == 1).all()  # the splits are grouped by frame
+    assert df.loc[df["split"] == "train", "frame"].nunique() >= 300
+
+
 def test_texts_unique_after_normalisation(df, gen):
     assert df["text"].map(_fold).is_unique
     assert df["text"].map(gen.normalise).is_unique  # stricter: punctuation ignored too
@@ -125,7 +136,7 @@ def test_texts_are_clean(df):
 
 
 def test_generator_matches_csv(df, generated_rows):
-    columns = ["id", "text", "label", "category", "context", "split"]
+    columns = ["id", "text", "label", "category", "context", "split", "frame"]
     generated = pd.DataFrame([[getattr(row, c) for c in columns] for row in generated_rows], columns=columns)
     pd.testing.assert_frame_equal(generated, df, check_dtype=False)
 
@@ -205,7 +216,10 @@ def test_load_sentiment_rejects_unknown_split():
 def test_load_sentiment_prefers_packaged_copy(tmp_path, monkeypatch):
     packaged = tmp_path / "confnb" / "_data" / "sentiment.csv"
     packaged.parent.mkdir(parents=True)
-    packaged.write_text("id,text,label,category,context,split\ns00001,Nice.,positive,strong_positive,food,test\n")
+    packaged.write_text(
+        "id,text,label,category,context,split,frame\n"
+        "s00001,Nice.,positive,strong_positive,food,test,strong_positive/any/000\n"
+    )
     monkeypatch.setattr(data, "__file__", str(tmp_path / "confnb" / "data.py"))
     assert load_sentiment()["text"].tolist() == ["Nice."]
 

@@ -6,6 +6,7 @@ whole file stays fast on two CPU cores.
 
 import json
 import shutil
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import pytest
 import confnb
 from confnb.finetune import (
     FineTuneConfig,
+    UngroupedValidationWarning,
     _collate,
     _evaluate,
     _forward,
@@ -148,15 +150,38 @@ def test_no_calibration_or_test_row_reaches_the_trainer(run):
     assert set(seen) <= train and not set(seen) & held_out
 
 
-def test_validation_slice_is_carved_from_train_stratified_and_seeded():
+def test_validation_slice_holds_out_whole_frames_stratified_and_seeded():
     train = confnb.load_sentiment("train")
-    fit, val = carve_validation(train, fraction=0.1, seed=0)
+    fit, val = carve_validation(train, fraction=0.1, max_rows=300, rng=0)
+    assert len(val) == 300 and not set(fit["id"]) & set(val["id"])
+    assert not set(fit["frame"]) & set(val["frame"])  # no validation frame is trained on
+    held = train[~train["id"].isin(set(fit["id"]))]  # held out: whole frames, about 10% of the rows
+    assert set(val["id"]) <= set(held["id"]) and abs(len(held) - 700) <= 50
+    assert not set(fit["frame"]) & set(held["frame"])  # rows beyond the cap are not trained on either
+    assert val["frame"].nunique() >= 25 and set(val["category"]) == set(train["category"])
+    shares = val["category"].value_counts(normalize=True).sort_index()
+    assert np.allclose(shares, train["category"].value_counts(normalize=True).sort_index(), atol=0.01)
+    assert carve_validation(train, fraction=0.1, max_rows=300, rng=0)[1]["id"].tolist() == val["id"].tolist()
+    assert carve_validation(train, fraction=0.1, max_rows=300, seed=0)[1]["id"].tolist() == val["id"].tolist()
+    assert carve_validation(train, fraction=0.1, max_rows=300, rng=1)[1]["id"].tolist() != val["id"].tolist()
+    fit_all, val_all = carve_validation(train, fraction=0.1, rng=0)  # no cap: every held-out row validates
+    assert len(fit_all) + len(val_all) == len(train) and not set(fit_all["frame"]) & set(val_all["frame"])
+
+
+def test_validation_without_a_frame_column_falls_back_to_rows_and_says_so():
+    train = confnb.load_sentiment("train").drop(columns="frame")
+    with pytest.warns(UngroupedValidationWarning, match="row by row"):
+        fit, val = carve_validation(train, fraction=0.1, rng=0)
     assert len(val) == 700 and len(fit) == 6300 and not set(fit["id"]) & set(val["id"])
     shares = val["category"].value_counts(normalize=True).sort_index()
     assert np.allclose(shares, train["category"].value_counts(normalize=True).sort_index(), atol=0.002)
-    assert carve_validation(train, fraction=0.1, seed=0)[1]["id"].tolist() == val["id"].tolist()
-    assert carve_validation(train, fraction=0.1, seed=1)[1]["id"].tolist() != val["id"].tolist()
-    assert len(carve_validation(train, fraction=0.1, max_rows=400, seed=0)[1]) == 400
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(carve_validation(train, fraction=0.1, max_rows=400, rng=0, groups=None)[1]) == 400
+    with pytest.raises(ValueError, match="'document' is not a column"):
+        carve_validation(train, groups="document")
+    with pytest.raises(ValueError, match="not both"):
+        carve_validation(train, rng=1, seed=2)
 
 
 # ------------------------------------------------------------------------------------------ learning

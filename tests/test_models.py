@@ -1,6 +1,9 @@
 """Loading models: the embedded default, its safetensors cache, 4-bit on CPU, and clean failures."""
 
+import dataclasses
+import hashlib
 import importlib.util
+import os
 import warnings
 
 import numpy as np
@@ -74,3 +77,57 @@ def test_4bit_nf4_on_cpu_warns_and_scores(lm):
         quant = confnb.classify(q, texts)
     # quantization moves probabilities (that is the point of calibrating what you deploy), not wildly
     assert np.all(np.abs(full["margin"] - quant["margin"]) < 3.0)
+
+
+def test_a_weight_file_is_keyed_by_its_content_not_its_name_and_size(tmp_path):
+    a, b = tmp_path / "a" / "model.gguf", tmp_path / "b" / "model.gguf"
+    for path, content in ((a, b"weights one"), (b, b"weights two")):
+        path.parent.mkdir()
+        path.write_bytes(content)
+    assert a.stat().st_size == b.stat().st_size
+    assert models._file_key(a) != models._file_key(b)
+    assert models.file_sha256(a) == hashlib.sha256(b"weights one").hexdigest()
+    before = models._file_key(a)
+    a.write_bytes(b"weights two")  # replaced in place: same name and size, new content
+    os.utime(a, ns=(a.stat().st_atime_ns, a.stat().st_mtime_ns + 10**9))
+    assert models._file_key(a) != before and models.file_sha256(a) == models.file_sha256(b)
+
+
+def test_scoring_key_covers_what_changes_the_numbers(lm):
+    from confnb.models import scoring_identity, scoring_key
+
+    identity = scoring_identity(lm)
+    assert identity["weights"] == lm.key and identity["dtype"] == "float32" and identity["device"] == "cpu"
+    assert identity["max_length"] == lm.context_length and identity["scoring_version"] == models.SCORING_VERSION
+    base = scoring_key(lm, confnb.SENTIMENT)
+    assert scoring_key(dataclasses.replace(lm), confnb.SENTIMENT) == base
+    changed = {
+        "dtype": dataclasses.replace(lm, dtype="bfloat16"),
+        "device": dataclasses.replace(lm, device="cuda:0"),
+        "quantization": dataclasses.replace(lm, quantization="4bit"),
+        "max_length": dataclasses.replace(lm, max_length=512),
+        "weights": dataclasses.replace(lm, key=lm.key + "-adapter-0123456789"),
+    }
+    for what, other in changed.items():
+        assert scoring_key(other, confnb.SENTIMENT) != base, what
+    assert scoring_key(lm, confnb.tasks.SENTIMENT_CHAT) != base
+
+
+def test_an_adapter_is_keyed_by_its_content(lm, tmp_path):
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    def write_adapter(seed: int) -> None:
+        torch.manual_seed(seed)
+        config = LoraConfig(r=2, target_modules=["q_proj"], init_lora_weights=False, task_type="CAUSAL_LM")
+        get_peft_model(copy.deepcopy(lm.model), config).save_pretrained(tmp_path)
+
+    write_adapter(0)
+    first = confnb.load_model(adapter=tmp_path)
+    assert first.key != lm.key and first.key.startswith(lm.key)
+    write_adapter(1)  # retrained in place: same folder, new weights
+    second = confnb.load_model(adapter=tmp_path)
+    assert second.key != first.key
+    assert models.scoring_key(second) != models.scoring_key(first) != models.scoring_key(lm)

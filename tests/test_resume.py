@@ -65,3 +65,46 @@ def test_resume_refuses_a_partial_from_another_input(rows, tmp_path, lm):
     # without --resume the stale partial is discarded and the run starts over
     assert "scored 5 of 5" in score_file(path, out, model=lm, limit=5)
     assert len(pd.read_csv(out)) == 5
+
+
+@pytest.fixture()
+def broken_run(tmp_path, lm):
+    """A run stopped after its first chunk (row 8 has an empty text), leaving OUTPUT.partial behind."""
+    df = confnb.load_sentiment("train").head(10)[["id", "text"]].copy()
+    df.loc[7, "text"] = ""
+    path = tmp_path / "rows.csv"
+    df.to_csv(path, index=False)
+    out = tmp_path / "scores.csv"
+    with pytest.raises(ValueError, match="row 8"):
+        score_file(path, out, model=lm, chunksize=5)
+    state = json.loads((tmp_path / "scores.csv.partial.json").read_text())
+    assert state["counts"]["rows"] == 5 and state["setup"]["max_length"] == lm.context_length
+    return path, out
+
+
+def test_resume_refuses_a_partial_scored_with_another_setup(broken_run, lm):
+    import dataclasses
+
+    path, out = broken_run
+    with pytest.raises(ValueError, match=r"different model setup: max_length 8192 then, 512 now.*--max-length"):
+        score_file(path, out, model=dataclasses.replace(lm, max_length=512), resume=True, limit=7)
+    with pytest.raises(ValueError, match=r"quantization None then, '4bit' now.*--quantization"):
+        score_file(path, out, model=dataclasses.replace(lm, quantization="4bit"), resume=True, limit=7)
+    with pytest.raises(ValueError, match=r"weights \(or server\) changed"):
+        score_file(path, out, model=dataclasses.replace(lm, key=lm.key + "-lora-0123456789"), resume=True, limit=7)
+    # the same setup resumes as before, and the refusals left the partial output intact
+    assert "scored 7 of 7" in (summary := score_file(path, out, model=lm, resume=True, limit=7))
+    assert "resumed after row 5" in summary
+    scored = pd.read_csv(out)
+    assert len(scored) == 7 and scored["no_class_token"].eq(False).all()
+
+
+def test_cli_resume_with_another_max_length_exits_2(broken_run, capsys):
+    from confnb.cli import main
+
+    path, out = broken_run
+    code = main(["score", str(path), "-o", str(out), "--resume", "--limit", "7", "--max-length", "512"])
+    err = capsys.readouterr().err
+    assert code == 2 and "different model setup: max_length" in err and "--max-length" in err
+    assert main(["score", str(path), "-o", str(out), "--resume", "--limit", "7"]) == 0
+    assert "resumed after row 5" in capsys.readouterr().err

@@ -52,6 +52,36 @@ def test_top_token_decides_the_prediction_even_against_the_larger_mass():
     assert out["total_probability"][0] == pytest.approx(0.35, abs=1e-6)
 
 
+def test_remote_rule_is_the_local_rule_on_the_visible_tokens():
+    from confnb.remote import _row_from_top
+
+    # the server shows 60% of the mass; the unseen 40% is larger than any visible token, the most
+    # likely visible token is " No", and the positive variants together outweigh it
+    top = {" Yes": np.log(0.20), " yes": np.log(0.15), " No": np.log(0.25)}
+    row = _row_from_top(top, SENTIMENT, score_distribution)
+    local = score_distribution(np.array(list(top.values())), {"positive": [0, 1], "negative": [2]})
+    assert row["prediction"] == local["prediction"][0] == "negative"
+    assert row["total_probability"] == pytest.approx(local["total_probability"][0]) == pytest.approx(0.25)
+    assert row["p_positive"] == pytest.approx(local["p_positive"][0]) == pytest.approx(0.35 / 0.60)
+    assert row["margin"] == pytest.approx(local["margin"][0])
+    assert row["unseen_mass"] == pytest.approx(0.40) and row["other_mass"] == pytest.approx(0.40)
+    assert row["top_token"] == " No" and row["no_class_token"] is False
+
+
+def test_remote_row_without_a_visible_class_token_has_no_prediction():
+    from confnb.remote import _row_from_top
+
+    row = _row_from_top({" Maybe": np.log(0.5), " Hmm": np.log(0.3)}, SENTIMENT, score_distribution)
+    assert row["no_class_token"] is True and row["prediction"] is None
+    assert np.isnan(row["total_probability"]) and np.isnan(row["p_positive"]) and np.isnan(row["margin"])
+    assert row["mass_positive"] == 0.0 and row["mass_negative"] == 0.0 and row["other_mass"] == 1.0
+    assert row["top_token"] == " Maybe" and row["unseen_mass"] == pytest.approx(0.2)
+    # one visible class token is enough for a prediction
+    row = _row_from_top({" Maybe": np.log(0.5), "no": np.log(0.1)}, SENTIMENT, score_distribution)
+    assert row["no_class_token"] is False and row["prediction"] == "negative"
+    assert row["p_positive"] == 0.0 and row["total_probability"] == pytest.approx(0.1)
+
+
 @pytest.mark.parametrize("task", [SENTIMENT, SENTIMENT_ZERO_SHOT, SENTIMENT_CHAT], ids=lambda t: t.name)
 def test_batched_equals_one_text_at_a_time(lm, task):
     batched = next_token_logprobs(lm, TEXTS, task, batch_size=4)
@@ -72,8 +102,9 @@ def test_prefix_split_does_not_change_tokenization(lm):
 def test_classify_columns_order_and_consistency(lm):
     df = confnb.classify(lm, TEXTS, batch_size=3)
     assert list(df["text"]) == TEXTS
-    for col in ["prediction", "total_probability", "p_positive", "margin", "mass_positive", "mass_negative", "other_mass", "top_token"]:
+    for col in ["prediction", "total_probability", "p_positive", "margin", "mass_positive", "mass_negative", "other_mass", "no_class_token", "top_token"]:
         assert col in df
+    assert df["no_class_token"].dtype == bool and not df["no_class_token"].any()
     assert set(df["prediction"]) <= {"positive", "negative"}
     masses = df[["mass_positive", "mass_negative"]].to_numpy()
     assert np.allclose(masses.sum(1) + df["other_mass"], 1, atol=1e-6)
@@ -91,6 +122,26 @@ def test_score_cache_round_trip(lm, tmp_path):
     second = confnb.classify(lm, TEXTS[:4] + TEXTS[:2], cache=db)
     pd.testing.assert_frame_equal(second.iloc[:4].reset_index(drop=True), first, check_exact=False, atol=1e-12)
     assert list(second["text"]) == TEXTS[:4] + TEXTS[:2]
+
+
+def test_score_cache_is_keyed_by_the_setup(lm, tmp_path):
+    import sqlite3
+
+    db = tmp_path / "scores.sqlite"
+    confnb.classify(lm, TEXTS[:2], cache=db)
+    confnb.classify(dataclasses.replace(lm, max_length=600), TEXTS[:2], cache=db)
+    confnb.classify(dataclasses.replace(lm, dtype="bfloat16"), TEXTS[:2], cache=db)  # as if on a GPU
+    with sqlite3.connect(db) as con:
+        keys = con.execute("SELECT COUNT(DISTINCT model), COUNT(*) FROM scores").fetchone()
+    assert keys == (3, 6)  # none of the three setups was served another's rows
+
+
+def test_smollm2_prompt_ids_are_unchanged(lm):
+    from confnb.scoring import prompt_ids
+
+    for task in (SENTIMENT, SENTIMENT_CHAT):
+        prompt = task.prompt("Not bad", lm)
+        assert prompt_ids(lm.tokenizer, prompt) == lm.tokenizer(prompt, add_special_tokens=True)["input_ids"]
 
 
 def test_bad_texts_are_named(lm):

@@ -98,6 +98,11 @@ def test_classify_through_the_server_agrees_with_transformers(server, rows, lm):
         diff = (local[column] - far[column]).abs()
         assert diff.median() < 0.01 and diff.quantile(0.95) < 0.03, f"{column}: {diff.describe()}"
     assert (far["unseen_mass"] >= 0).all() and far["unseen_mass"].median() < 0.2
+    # the remote rule is the local rule on the visible tokens: wherever the server's top token is the
+    # local top token, the prediction is the local one (no unseen pseudo-token can outvote it)
+    assert far["no_class_token"].dtype == bool and not far["no_class_token"].any()
+    class_top = (far["top_token"] == local["top_token"]) & local["top_token"].str.strip().str.lower().isin(["yes", "no", "y", "n"])
+    assert class_top.sum() > 100 and (far["prediction"] == local["prediction"])[class_top].all()
 
 
 def test_next_token_table_through_the_server(server, lm):

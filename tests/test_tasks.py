@@ -1,8 +1,10 @@
+import re
 import warnings
 
 import pytest
 
-from confnb.tasks import SENTIMENT, SENTIMENT_CHAT, ClassificationTask, MultiTokenVariantWarning
+from confnb.data import load_sentiment, select_demonstrations
+from confnb.tasks import DEMONSTRATIONS, SENTIMENT, SENTIMENT_CHAT, ClassificationTask, MultiTokenVariantWarning
 
 
 def test_resolution_on_the_real_tokenizer(lm):
@@ -55,3 +57,46 @@ def test_task_round_trips_through_dict():
     again = ClassificationTask.from_dict(SENTIMENT.to_dict())
     assert again == SENTIMENT and again.key == SENTIMENT.key
     assert SENTIMENT_CHAT.key != SENTIMENT.key
+
+
+# ------------------------------------------------------------------------- few-shot demonstrations
+
+
+def _held_out():
+    data = load_sentiment()
+    return data.loc[data["split"] == "calibration", "text"], data.loc[data["split"] == "test", "text"]
+
+
+def _phrases(text: str, n: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def test_demonstrations_are_the_documented_rule_applied_to_train():
+    calibration, test = _held_out()
+    train = load_sentiment("train")
+    again = select_demonstrations(train, k=8, rng=0, exclude=(calibration, test), n_words=4)
+    assert again == DEMONSTRATIONS == SENTIMENT.demonstrations
+    rows = train.set_index("text").loc[[text for text, _ in DEMONSTRATIONS]]
+    assert list(rows["label"]) == [label for _, label in DEMONSTRATIONS] == ["positive", "negative"] * 4
+    assert not rows["category"].str.startswith("neutral").any()
+    assert not rows["context"].isin(["sports", "workplace"]).any()  # the prompt does not teach the bias
+    assert rows["context"].is_unique and rows["frame"].is_unique
+
+
+@pytest.mark.parametrize("n_words", [5, 4])
+def test_no_demonstration_shares_a_phrase_with_calibration_or_test_rows(n_words):
+    calibration, test = _held_out()
+    held = set().union(*(_phrases(t, n_words) for t in [*calibration, *test]))
+    for text, _ in DEMONSTRATIONS:
+        assert not _phrases(text, n_words) & held, text
+
+
+def test_select_demonstrations_refuses_bad_input():
+    data = load_sentiment()
+    with pytest.raises(ValueError, match="even"):
+        select_demonstrations(data[data["split"] == "train"], k=3)
+    with pytest.raises(ValueError, match="split is not 'train'"):
+        select_demonstrations(data)
+    with pytest.raises(ValueError, match="too few"):
+        select_demonstrations(data[data["split"] == "train"], k=24)  # only ten contexts are allowed

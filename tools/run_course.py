@@ -3,6 +3,10 @@
 Notebooks write their figures into images/ as they run. Prints the wall time per notebook; the
 README's timing table is a copy of this output.
 
+A notebook that writes anything to stderr (a warning, a log line, a progress bar) fails the run:
+nbval and ``tests/test_notebooks_nav.py`` would otherwise fail later, after the outputs were
+committed. The notebook is still written, so the offending cell can be inspected.
+
     python tools/run_course.py [notebooks/03_*.ipynb ...]
 """
 
@@ -19,15 +23,28 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(path: Path, timeout: int = 1800) -> float:
+def stderr_outputs(nb) -> list[str]:
+    """``"cell N: first line"`` for every stderr stream output in an executed notebook."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = output.get("text", "").strip().splitlines() or [""]
+                found.append(f"cell {index}: {text[0][:160]}")
+    return found
+
+
+def run(path: Path, timeout: int = 1800) -> tuple[float, list[str]]:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
-    for cell in nb.cells:  # keep diffs small: execution counts are renumbered, metadata trimmed
-        cell.get("metadata", {}).pop("execution", None)
-    nbformat.write(nb, path)
-    return time.perf_counter() - start
+    try:
+        client.execute()
+    finally:
+        for cell in nb.cells:  # keep diffs small: execution counts are renumbered, metadata trimmed
+            cell.get("metadata", {}).pop("execution", None)
+        nbformat.write(nb, path)
+    return time.perf_counter() - start, stderr_outputs(nb)
 
 
 def main(argv: list[str]) -> int:
@@ -37,12 +54,21 @@ def main(argv: list[str]) -> int:
         print("no notebooks yet")
         return 0
     total = 0.0
+    noisy: dict[str, list[str]] = {}
     print("| notebook | seconds |\n|---|---|")
     for path in paths:
-        seconds = run(path)
+        seconds, stderr = run(path)
         total += seconds
         print(f"| {path.name} | {seconds:.0f} |", flush=True)
+        if stderr:
+            noisy[path.name] = stderr
     print(f"| total | {total:.0f} |")
+    if noisy:
+        print("\nFAILED: these notebooks wrote to stderr (silence the source, then re-run them):", file=sys.stderr)
+        for name, lines in noisy.items():
+            for line in lines:
+                print(f"  {name} {line}", file=sys.stderr)
+        return 1
     return 0
 
 
