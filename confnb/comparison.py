@@ -23,7 +23,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from .calibration import IsotonicCalibrator, PlattCalibrator
-from .metrics import Interval, _bootstrap, _check_level, _check_n_boot, _check_pair
+from .metrics import Interval, _check_pair, _paired_difference
 
 __all__ = ["CONFIDENCE_METHODS", "Outcomes", "calibrated_outcomes", "paired_model_difference"]
 
@@ -162,10 +162,4 @@ def paired_model_difference(
     if ta.shape != tb.shape:
         raise ValueError(f"model a has {ta.size} rows and model b {tb.size}; a paired comparison needs "
                          "the same rows, in the same order, for both")
-    level, n_boot = _check_level(level), _check_n_boot(n_boot)
-    estimate = float(metric(ta, pa)) - float(metric(tb, pb))
-
-    def stat(idx):
-        return float(metric(ta[idx], pa[idx])) - float(metric(tb[idx], pb[idx]))
-
-    return _bootstrap(stat, ta.shape[0], estimate, n_boot, level, rng)
+    return _paired_difference(metric, ta, pa, tb, pb, n_boot=n_boot, level=level, rng=rng)

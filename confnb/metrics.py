@@ -678,13 +678,18 @@ def paired_bootstrap_difference(
     """
     t, pa = _check_pair(y_true, y_prob_a, prob_name="y_prob_a")
     _, pb = _check_pair(y_true, y_prob_b, prob_name="y_prob_b")
+    return _paired_difference(metric, t, pa, t, pb, n_boot=n_boot, level=level, rng=rng)
+
+
+def _paired_difference(metric, ta, pa, tb, pb, *, n_boot, level, rng) -> Interval:
+    """``metric(ta, pa) - metric(tb, pb)`` with a paired bootstrap (arrays already checked, same rows)."""
     level, n_boot = _check_level(level), _check_n_boot(n_boot)
-    estimate = float(metric(t, pa)) - float(metric(t, pb))
+    estimate = float(metric(ta, pa)) - float(metric(tb, pb))
 
     def stat(idx):
-        return float(metric(t[idx], pa[idx])) - float(metric(t[idx], pb[idx]))
+        return float(metric(ta[idx], pa[idx])) - float(metric(tb[idx], pb[idx]))
 
-    return _bootstrap(stat, t.shape[0], estimate, n_boot, level, rng)
+    return _bootstrap(stat, ta.shape[0], estimate, n_boot, level, rng)
 
 
 def _check_n_boot(n_boot) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,21 +56,29 @@ def main(argv: list[str]) -> int:
         return 0
     total = 0.0
     noisy: dict[str, list[str]] = {}
+    failed: dict[str, str] = {}
     print("| notebook | seconds |\n|---|---|")
     for path in paths:
-        seconds, stderr = run(path)
+        start = time.perf_counter()
+        try:
+            seconds, stderr = run(path)
+        except CellExecutionError as exc:  # go on with the others; the notebook shows the failing cell
+            seconds, stderr = time.perf_counter() - start, []
+            failed[path.name] = str(exc).strip().splitlines()[-1][:300]
         total += seconds
         print(f"| {path.name} | {seconds:.0f} |", flush=True)
         if stderr:
             noisy[path.name] = stderr
     print(f"| total | {total:.0f} |")
+    for name, message in failed.items():
+        print(f"FAILED: {name}: {message}", file=sys.stderr)
     if noisy:
         print("\nFAILED: these notebooks wrote to stderr (silence the source, then re-run them):", file=sys.stderr)
         for name, lines in noisy.items():
             for line in lines:
                 print(f"  {name} {line}", file=sys.stderr)
         return 1
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
