@@ -21,15 +21,13 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import pandas as pd
 
-from .tasks import SENTIMENT, ClassificationTask
+from .tasks import NEGATIVE_SPELLINGS, POSITIVE_SPELLINGS, SENTIMENT, ClassificationTask, label_text
 
 __all__ = ["label_to_class", "read_chunks", "score_file"]
 
 #: Columns added by scoring; an input that already has one is refused rather than overwritten.
 SCORE_COLUMNS = ("prediction", "total_probability", "p_positive", "margin", "other_mass", "no_class_token", "top_token", "unseen_mass", "correct", "calibrated_prediction", "confidence")
 
-_TRUE = {"1", "true", "yes", "y", "pos", "positive", "fresh"}
-_FALSE = {"0", "false", "no", "n", "neg", "negative", "rotten"}
 
 
 def _is_jsonl(path: Path) -> bool:
@@ -85,12 +83,12 @@ def label_to_class(values: pd.Series, task: ClassificationTask = SENTIMENT) -> p
     out = []
     unknown = set()
     for v in values:
-        text = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        text = label_text(v) or ""
         if text in names:
             out.append(text)
-        elif text.lower() in _TRUE:
+        elif text.lower() in POSITIVE_SPELLINGS:
             out.append(task.positive_class)
-        elif text.lower() in _FALSE:
+        elif text.lower() in NEGATIVE_SPELLINGS:
             out.append(task.negative_class)
         else:
             out.append(None)

@@ -173,9 +173,9 @@ def top_k_scores(
     -------
     pandas.DataFrame
         One row per text: ``prediction, total_probability, p_positive, mass_<class>...,
-        other_mass, unseen_mass``. ``other_mass`` includes ``unseen_mass``. Where no variant of any
-        class is shown, ``prediction`` falls back to the first class with mass 0 and ``p_positive``
-        is NaN.
+        other_mass, no_class_token, unseen_mass``. ``other_mass`` includes ``unseen_mass``. Where no
+        variant of any class is shown, ``no_class_token`` is True, ``prediction`` is None and
+        ``total_probability`` and ``p_positive`` are NaN, as in a remote model's scores.
 
     Examples
     --------
@@ -195,7 +195,8 @@ def top_k_scores(
     with np.errstate(divide="ignore", invalid="ignore"):  # a class with no shown variant has mass 0
         out = score_distribution(shown, token_ids, positive_class=positive_class)
     unseen = np.clip(1.0 - np.exp(shown).sum(axis=1), 0.0, 1.0)
-    columns = ["prediction", "total_probability", "p_positive"] + [f"mass_{c}" for c in token_ids] + ["other_mass"]
+    columns = ["prediction", "total_probability", "p_positive"] + [f"mass_{c}" for c in token_ids]
+    columns += ["other_mass", "no_class_token"]
     frame = pd.DataFrame({c: out[c] for c in columns})
     frame["unseen_mass"] = unseen
     return frame

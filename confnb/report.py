@@ -43,6 +43,7 @@ from .metrics import (
     maximum_calibration_error,
     share_correct,
 )
+from .tasks import NEGATIVE_SPELLINGS, POSITIVE_SPELLINGS, label_text
 from .thresholds import DEFAULT_THRESHOLDS, threshold_table
 
 __all__ = [
@@ -62,9 +63,6 @@ SCORE_COLUMN = {"confidence": "total_probability", "class": "p_positive"}
 LABEL_HINT = "score a labelled file with `confnb score --label-column label` (or pass labels to classify)"
 #: Boolean column of remote scores: no class token among the server's top-k (p_positive is NaN).
 NO_CLASS_TOKEN = "no_class_token"
-#: Label spellings read as the positive / negative class (besides the class names themselves).
-_TRUE = {"1", "true", "yes", "y", "pos", "positive"}
-_FALSE = {"0", "false", "no", "n", "neg", "negative"}
 IN_SAMPLE = "in-sample (optimistic)"
 
 
@@ -81,21 +79,6 @@ def _flag(value) -> bool:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return False
     return str(value).strip().lower() in ("1", "1.0", "true", "yes")
-
-
-def _label_text(value) -> str | None:
-    """A label cell as text: 1.0 -> "1", True -> "true", NaN/None/blank -> None."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (float, np.floating)):
-        if math.isnan(value):
-            return None
-        if float(value).is_integer():
-            return str(int(value))
-    text = str(value).strip()
-    return text or None
 
 
 def _skip_message(skipped: dict) -> list[str]:
@@ -145,16 +128,16 @@ def _outcomes(labels, *, positive: str, classes, column: str) -> np.ndarray:
     unknown = set()
     missing = 0
     for i, value in enumerate(labels):
-        text = _label_text(value)
+        text = label_text(value)
         if text is None:
             missing += 1
         elif text == positive:
             out[i] = 1
         elif text in classes:
             out[i] = 0
-        elif text.lower() in _TRUE:
+        elif text.lower() in POSITIVE_SPELLINGS:
             out[i] = 1
-        elif text.lower() in _FALSE:
+        elif text.lower() in NEGATIVE_SPELLINGS:
             out[i] = 0
         else:
             unknown.add(text)
@@ -187,11 +170,11 @@ def _arrays(rows, target, *, positive: str, label_column: str):
             f"scores_df has no {label_column!r} column, so there is nothing to check the scores against; "
             f"name the label column with --label-column (label_column=...), or {LABEL_HINT}"
         )
-    labels = [_label_text(v) for v in rows[label_column]]
+    labels = [label_text(v) for v in rows[label_column]]
     predicted = set()
     if "prediction" in rows.columns:
-        predicted = {t for t in (_label_text(v) for v in rows["prediction"]) if t is not None}
-    spellings_only = all(t is None or t.lower() in _TRUE | _FALSE for t in labels)
+        predicted = {t for t in (label_text(v) for v in rows["prediction"]) if t is not None}
+    spellings_only = all(t is None or t.lower() in POSITIVE_SPELLINGS | NEGATIVE_SPELLINGS for t in labels)
     if predicted and positive not in predicted | set(labels) and not spellings_only:
         raise ValueError(
             f"the positive class {positive!r} appears in neither {label_column!r} nor the predictions "

@@ -17,16 +17,47 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+import numpy as np
+
 __all__ = [
+    "NEGATIVE_SPELLINGS",
+    "POSITIVE_SPELLINGS",
     "SENTIMENT",
     "SENTIMENT_ZERO_SHOT",
     "SENTIMENT_CHAT",
     "ClassificationTask",
     "MultiTokenVariantWarning",
     "VariantResolution",
+    "label_text",
 ]
 
 _SENTINEL = "\x00CONFNB_TEXT\x00"
+
+#: Spellings of a binary label read as the positive / negative class, besides the class names
+#: themselves (compared lower-cased; "fresh"/"rotten" are Rotten Tomatoes' own labels).
+POSITIVE_SPELLINGS = frozenset({"1", "true", "yes", "y", "pos", "positive", "fresh"})
+NEGATIVE_SPELLINGS = frozenset({"0", "false", "no", "n", "neg", "negative", "rotten"})
+
+
+def label_text(value: Any) -> str | None:
+    """A label cell as text, the way it was meant: 1.0 -> "1", True -> "true", NaN/None/blank -> None.
+
+    CSV round trips turn 1/0 labels into floats and true/false into bools; this undoes that.
+
+    >>> [label_text(v) for v in (1.0, True, " positive ", float("nan"), "")]
+    ['1', 'true', 'positive', None, None]
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return None
+        if float(value).is_integer():
+            return str(int(value))
+    text = str(value).strip()
+    return text or None
 
 
 class MultiTokenVariantWarning(UserWarning):
