@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make course  -- set up, then execute every notebook on the embedded model and regenerate images/
-#   make test    -- set up, then run all tests (unit tests, doctests, notebooks under nbval, browser test)
+#   make test    -- set up, then run ruff and all tests (unit tests, doctests, notebooks under nbval, browser test)
+# While editing: make check (ruff + the unit tier: no model, under a minute). Tiers: see tests/conftest.py.
 # Both are idempotent: a second run installs nothing.
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ export CONFNB_PROGRESS := 0
 export TOKENIZERS_PARALLELISM := false
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: setup course test test-fast notebooks-nav benchmark fresh-check clean
+.PHONY: setup course test test-fast check lint notebooks-nav benchmark fresh-check clean
 
 setup: $(STAMP) $(BROWSER_STAMP)
 
@@ -49,11 +50,23 @@ $(BROWSER_STAMP): | $(PY)
 course: setup
 	$(PY) tools/run_course.py
 
-test: setup
+LINT_PATHS := confnb tests tools benchmarks
+
+# Every tier: unit, model, train, the notebooks under nbval, slow (servers, browser).
+test: setup lint
 	$(PY) -m pytest
 
-test-fast: setup
-	$(PY) -m pytest -m "not slow" tests confnb
+# What to run after every edit: ruff, then the unit tier (tests + doctests, no model, no notebooks).
+# Naming only tests/ and confnb/ keeps nbval from collecting notebooks (its flags in addopts then do nothing).
+check: $(STAMP) lint
+	$(PY) -m pytest -q -m unit tests confnb
+
+# Everything but the notebooks and the slow tests: unit, model and train tiers.
+test-fast: setup lint
+	$(PY) -m pytest -m "not slow and not notebook" tests confnb
+
+lint: $(STAMP)
+	$(PY) -m ruff check $(LINT_PATHS)
 
 notebooks-nav: setup
 	$(PY) tools/navigation.py

@@ -2,7 +2,7 @@
 
 Runs `confnb.finetune.finetune` on the dataset's ``train`` split (its own validation slice is carved
 from it) and prints seconds per step (wall clock and process CPU time), peak resident memory, and the
-validation loss / accuracy every ``--eval-every`` steps -- the curve the CPU recipe's steps and
+validation loss / accuracy every ``--eval-steps`` steps -- the curve the CPU recipe's steps and
 learning rate were chosen from. The validation slice holds out whole sentence frames of ``train``
 (`confnb.finetune.carve_validation`), so it measures unseen sentence shapes as the test split does.
 Decisions are taken on the validation slice only. ``--test`` additionally scores the base and the
@@ -16,10 +16,10 @@ Process CPU time per step with ``--threads 1`` is close to the idle single-core 
 bound for the idle two-core time. Both are printed together with the load average.
 
     python benchmarks/finetune.py                       # the default CPU recipe
-    python benchmarks/finetune.py --steps 300 --eval-every 20 --threads 1 --json curve.json
+    python benchmarks/finetune.py --max-steps 300 --eval-steps 20 --threads 1 --json curve.json
     python benchmarks/finetune.py --lr 5e-4 --json lr5e-4.json  # the recipe at another learning rate
     python benchmarks/finetune.py --test-curve 600              # with a test curve (report only)
-    python benchmarks/finetune.py --targets qv --steps 200      # LoRA on q/v only
+    python benchmarks/finetune.py --targets qv --max-steps 200  # LoRA on q/v only
 
 Out of scope: GPU runs (the QLoRA recipe needs CUDA; see the notebook's guarded cell).
 """
@@ -41,14 +41,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the recipe's)")
-    parser.add_argument("--eval-every", type=int, default=None)
+    parser.add_argument("--max-steps", "--steps", type=int, default=None, help="optimizer steps (default: the recipe's)")
+    parser.add_argument("--eval-steps", "--eval-every", type=int, default=None, help="evaluate every this many steps")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--r", type=int, default=None)
     parser.add_argument("--targets", choices=["qv", "all-linear"], default=None)
     parser.add_argument("--max-validation-rows", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rng", "--seed", type=int, default=0, help="seed of the LoRA initialisation, data order and validation slice")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--quantization", choices=["4bit"], default=None, help="QLoRA on CPU (slow; for checking)")
     parser.add_argument("--test", action="store_true", help="also score base and tuned on the test split (report only)")
@@ -67,17 +67,17 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     overrides = {
-        "steps": args.steps,
-        "eval_every": args.eval_every,
+        "max_steps": args.max_steps,
+        "eval_steps": args.eval_steps,
         "batch_size": args.batch_size,
         "learning_rate": args.lr,
         "r": args.r,
         "max_validation_rows": args.max_validation_rows,
         "quantization": args.quantization,
-        "seed": args.seed,
+        "rng": args.rng,
     }
     if args.r:
-        overrides["alpha"] = 2.0 * args.r
+        overrides["lora_alpha"] = 2.0 * args.r
     if args.targets:
         overrides["target_modules"] = ("q_proj", "v_proj") if args.targets == "qv" else "all-linear"
     config = FineTuneConfig.for_cpu(**{k: v for k, v in overrides.items() if v is not None})
@@ -89,7 +89,7 @@ def main() -> None:
     test_curve: list[tuple[int, float, float]] = []
     callback = None
     if args.test_curve:
-        from confnb.finetune import _evaluate, encode_examples
+        from confnb.batching import encode_examples, evaluate_examples
 
         test = confnb.load_sentiment("test")
         sample = test.groupby("category", group_keys=False).sample(
@@ -103,8 +103,8 @@ def main() -> None:
                 state["examples"] = encode_examples(lm, sample["text"], sample["label"])
                 state["ids"] = confnb.SENTIMENT.token_ids(lm)
                 state["pad"] = lm.tokenizer.pad_token_id
-            loss, accuracy = _evaluate(net, state["examples"], confnb.SENTIMENT, state["ids"], state["pad"],
-                                       net.device, config.eval_batch_size)
+            loss, accuracy = evaluate_examples(net, state["examples"], confnb.SENTIMENT, state["ids"], state["pad"],
+                                               net.device, config.eval_batch_size)
             test_curve.append((step, loss, accuracy))
 
     wall, cpu = time.perf_counter(), time.process_time()
@@ -120,7 +120,7 @@ def main() -> None:
             from confnb.finetune import carve_validation
 
             fit_rows, val_rows = carve_validation(train, fraction=config.validation_fraction,
-                                                  max_rows=config.max_validation_rows, rng=config.seed)
+                                                  max_rows=config.max_validation_rows, rng=config.rng)
             print(f"validation: {val_rows['frame'].nunique()} whole frames held out of training, "
                   f"{len(set(val_rows['frame']) & set(fit_rows['frame']))} shared with the training rows")
         print(f"wall clock: {result.seconds_per_step:.2f} s/step in training, {result.eval_seconds:.0f} s in validation, {wall:.0f} s in all (model load included)")

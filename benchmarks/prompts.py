@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 import confnb
 from confnb.metrics import roc_auc
 from confnb.tasks import DEMONSTRATIONS, SENTIMENT, SENTIMENT_CHAT, SENTIMENT_ZERO_SHOT, ClassificationTask
@@ -86,7 +84,7 @@ def main(argv=None) -> None:
     rows = sample_train(args.rows)
     y = (rows["label"] == "positive").to_numpy().astype(int)
     print(f"{len(rows)} train rows, {y.mean():.0%} positive, stratified by category\n")
-    print(f"| model | prompt | accuracy | AUC | predicted positive | acc. at p_positive 0.5 | load s | ex/s |")
+    print("| model | prompt | accuracy | AUC | predicted positive | acc. at p_positive 0.5 | load s | ex/s |")
     print("|---|---|---|---|---|---|---|---|")
     for preset in args.models:
         try:

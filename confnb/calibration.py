@@ -17,7 +17,8 @@ confnb calibrates one of two things; the calibrators do not care which, but you 
 
 :func:`calibrated_prediction` is the one rule, for both targets, that turns calibrated
 scores into the (prediction, confidence) pairs that ``confnb score --calibrator`` writes
-and ``confnb report`` evaluates.
+and ``confnb report`` evaluates (it and :func:`class_to_confidence` are defined in
+:mod:`confnb.predictions` and re-exported here).
 
 Every calibrator has the scikit-learn shape: ``fit(scores, y_true) -> self``,
 ``predict_proba(scores)``, fitted attributes ending in ``_``. ``predict_proba`` returns
@@ -46,7 +47,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.exceptions import NotFittedError
 
-from .metrics import _as_prob, _check_pair
+from ._validation import TARGETS  # noqa: F401  (re-exported)
+from ._validation import as_prob, check_count, check_optional_target, check_pair
+from .predictions import calibrated_prediction, class_to_confidence
 
 __all__ = [
     "CALIBRATOR_FORMAT",
@@ -72,7 +75,6 @@ CALIBRATOR_FORMAT = "confnb.calibrator"
 CALIBRATOR_FORMAT_VERSION = 1
 #: Below this many rows :class:`IsotonicCalibrator` warns that it is likely to overfit.
 ISOTONIC_MIN_ROWS = 500
-TARGETS = ("confidence", "class")
 #: Kinds of row fingerprint a saved calibrator may carry in ``fit_rows``.
 FIT_ROW_KINDS = ("text", "scores")
 
@@ -90,12 +92,6 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     ez = np.exp(z[~pos])
     out[~pos] = ez / (1.0 + ez)
     return out
-
-
-def _check_target(target):
-    if target is not None and target not in TARGETS:
-        raise ValueError(f"target must be 'confidence', 'class' or None; got {target!r}")
-    return target
 
 
 def _check_two_classes(t: np.ndarray):
@@ -166,7 +162,7 @@ class Calibrator:
     fit_rows_: dict | None = None
 
     def __init__(self, *, target: str | None = None):
-        self.target = _check_target(target)
+        self.target = check_optional_target(target)
 
     # -- sklearn-like plumbing -------------------------------------------------------
     @property
@@ -195,7 +191,7 @@ class Calibrator:
             1-D: P(correct) for the confidence target, P(positive) for the class target.
         """
         self._check_fitted()
-        return self._predict(_as_prob(scores, "scores"))
+        return self._predict(as_prob(scores, "scores"))
 
     def _predict(self, scores: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -315,7 +311,7 @@ class PlattCalibrator(Calibrator):
 
     def fit(self, scores, y_true):
         """Fit slope and intercept on ``(scores, y_true)``; returns ``self``."""
-        t, s = _check_pair(y_true, scores, prob_name="scores")
+        t, s = check_pair(y_true, scores, prob_name="scores")
         _check_two_classes(t)
         x = _logit(s)
         n_pos = float(t.sum())
@@ -365,7 +361,7 @@ class IsotonicCalibrator(Calibrator):
         """Fit the monotone map on ``(scores, y_true)``; returns ``self``."""
         from sklearn.isotonic import IsotonicRegression
 
-        t, s = _check_pair(y_true, scores, prob_name="scores")
+        t, s = check_pair(y_true, scores, prob_name="scores")
         _check_two_classes(t)
         if t.shape[0] < ISOTONIC_MIN_ROWS:
             warnings.warn(
@@ -429,7 +425,7 @@ class TemperatureCalibrator(Calibrator):
         """Fit the temperature on ``(scores, y_true)``; returns ``self``."""
         from scipy.optimize import minimize_scalar
 
-        t, s = _check_pair(y_true, scores, prob_name="scores")
+        t, s = check_pair(y_true, scores, prob_name="scores")
         _check_two_classes(t)
         x = _logit(s)
 
@@ -506,7 +502,7 @@ class ContextualCalibrator(Calibrator):
         y_true : ignored
             Accepted so the call has the same shape as the other calibrators.
         """
-        s = _as_prob(scores, "scores")
+        s = as_prob(scores, "scores")
         prior = float(np.mean(np.clip(s, SCORE_EPS, 1 - SCORE_EPS)))
         self.prior_ = prior
         self.n_fit_ = int(s.shape[0])
@@ -558,7 +554,7 @@ def make_calibrator(method, *, target: str | None = None) -> Calibrator:
     if isinstance(method, Calibrator):
         cal = method.clone()
         if target is not None:
-            cal.target = _check_target(target)
+            cal.target = check_optional_target(target)
         return cal
     key = str(method).lower()
     if key not in _METHODS:
@@ -680,15 +676,14 @@ def cross_calibrate(scores, y_true, method, *, n_splits: int = 5, rng=None) -> n
     """
     from sklearn.model_selection import StratifiedKFold
 
-    t, s = _check_pair(y_true, scores, prob_name="scores")
+    t, s = check_pair(y_true, scores, prob_name="scores")
     template = make_calibrator(method)
     if template.method not in LABEL_METHODS:
         raise ValueError(
             f"cross_calibrate needs a calibrator that learns from labels ({', '.join(LABEL_METHODS)}); "
             f"got {template.method!r}"
         )
-    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
-        raise ValueError(f"n_splits must be an integer >= 2; got {n_splits!r}")
+    n_splits = check_count(n_splits, "n_splits", minimum=2)
     _check_two_classes(t)
     smallest = int(min(t.sum(), t.shape[0] - t.sum()))
     if smallest < n_splits:
@@ -702,92 +697,3 @@ def cross_calibrate(scores, y_true, method, *, n_splits: int = 5, rng=None) -> n
         cal = template.clone().fit(s[train], t[train])
         out[test] = cal.predict_proba(s[test])
     return out
-
-
-def class_to_confidence(p_positive, *, labels=None):
-    """Turn probabilities of the positive class into (prediction, confidence).
-
-    The prediction is the positive class where ``p_positive >= 0.5``; its confidence is
-    ``p_positive`` for positive predictions and ``1 - p_positive`` for negative ones, so
-    it is always at least 0.5 here.
-
-    Parameters
-    ----------
-    p_positive : array-like of float in [0, 1]
-        (Calibrated) probability that the label is the positive class.
-    labels : (negative, positive) or None
-        Names to return instead of 0/1, e.g. ``("negative", "positive")``.
-
-    Returns
-    -------
-    prediction : ndarray
-        1 / 0, or the names from ``labels``.
-    confidence : ndarray of float
-
-    Examples
-    --------
-    >>> pred, conf = class_to_confidence([0.9, 0.2], labels=("negative", "positive"))
-    >>> pred.tolist(), conf.round(2).tolist()
-    (['positive', 'negative'], [0.9, 0.8])
-    """
-    p = _as_prob(p_positive, "p_positive")
-    positive = p >= 0.5
-    confidence = np.where(positive, p, 1.0 - p)
-    if labels is None:
-        return positive.astype(np.int64), confidence
-    if len(labels) != 2:
-        raise ValueError(f"labels must be a (negative, positive) pair; got {labels!r}")
-    return np.where(positive, labels[1], labels[0]), confidence
-
-
-def calibrated_prediction(calibrated, *, target: str, prediction=None, labels=None):
-    """The prediction and its confidence after calibration: one rule for reports and scoring.
-
-    ``confnb score --calibrator`` writes these pairs and ``confnb report`` evaluates them,
-    so the two always agree.
-
-    * **confidence** target: the calibrated value *is* P(the model's prediction is
-      correct), so the model's ``prediction`` is kept and ``confidence = calibrated``
-      (which may fall below 0.5: send such rows to a human).
-    * **class** target: the calibrated value is P(label is positive). It defines both the
-      prediction (positive where ``p >= 0.5``) and its confidence ``max(p, 1 - p)``, as in
-      :func:`class_to_confidence`. Calibrating the class probability exists to correct a
-      bias in the model's own 0.5 cut-off (a prompt that leans towards one class); keeping
-      the model's prediction would discard that correction and pair it with a confidence
-      below 0.5 whenever the two disagree. For binary tasks.
-
-    Parameters
-    ----------
-    calibrated : array-like of float in [0, 1]
-        ``calibrator.predict_proba(scores)``.
-    target : {"confidence", "class"}
-    prediction : array-like, optional
-        The model's predictions; returned unchanged for the confidence target.
-    labels : (negative, positive) or None
-        Class names for the class target's predictions (default 0 / 1).
-
-    Returns
-    -------
-    prediction : ndarray or None
-    confidence : ndarray of float
-
-    Examples
-    --------
-    >>> pred, conf = calibrated_prediction([0.3], target="class", labels=("negative", "positive"))
-    >>> pred.tolist(), conf.round(2).tolist()
-    (['negative'], [0.7])
-    >>> pred, conf = calibrated_prediction([0.3], target="confidence", prediction=["positive"])
-    >>> pred.tolist(), conf.round(2).tolist()
-    (['positive'], [0.3])
-    """
-    if target not in TARGETS:
-        raise ValueError(f"target must be 'confidence' or 'class'; got {target!r}")
-    if target == "class":
-        return class_to_confidence(calibrated, labels=labels)
-    confidence = _as_prob(calibrated, "calibrated")
-    if prediction is None:
-        return None, confidence
-    prediction = np.asarray(prediction, dtype=object).reshape(-1)
-    if prediction.shape != confidence.shape:
-        raise ValueError(f"prediction has {prediction.shape[0]} rows but calibrated has {confidence.shape[0]}")
-    return prediction, confidence

@@ -13,8 +13,6 @@ Out of scope: serving predictions over HTTP; the CLI scores files and fits calib
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -177,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="confnb",
         description="Trustworthy confidence scores from language-model classifications.",
     )
-    from . import __version__
+    from ._version import __version__
 
     parser.add_argument("--version", action="version", version=f"confnb {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -242,10 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="labelled CSV or JSONL (default: the course dataset). A file with a `split` column "
                         "contributes its train rows only; any other file is all training data")
     p.add_argument("-o", "--output", required=True, metavar="ADAPTER_DIR", help="folder to write the adapter into")
-    p.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the recipe's)")
+    p.add_argument("--max-steps", type=int, default=None, help="optimizer steps (default: the recipe's)")
+    p.add_argument("--steps", dest="max_steps", type=int, default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # older name
     p.add_argument("--batch-size", type=int, default=None, help="rows per step (default: the recipe's)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the LoRA initialisation, data order and validation slice")
+    p.add_argument("--rng", type=int, default=0, help="seed of the LoRA initialisation, data order and validation slice")
+    p.add_argument("--seed", dest="rng", type=int, default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # older name
     p.add_argument("--text-column", default="text", help="column holding the texts (default: text)")
     p.add_argument("--label-column", default="label", help="column holding the labels (default: label)")
     p.add_argument("--model", default=None, help="base model: preset, .gguf path, folder or hub id (default: embedded SmolLM2-135M-Instruct)")
@@ -269,7 +269,7 @@ def _read_scores(path: str):
 
 
 def _print_skipped(metrics: dict) -> None:
-    from .report import _skip_message
+    from .targets import skip_messages as _skip_message
 
     for line in _skip_message(metrics.get("skipped", {})):
         print(line)
@@ -316,7 +316,7 @@ def cmd_finetune(args) -> int:
 
     from . import tasks
     from .finetune import FineTuneConfig, finetune
-    from .models import _resolve_device
+    from .models import resolve_device
 
     if args.data is None:
         from .data import load_sentiment
@@ -334,16 +334,16 @@ def cmd_finetune(args) -> int:
                 raise UsageError(f"{args.data} has a `split` column but no rows with split 'train'")
             source = f"{args.data} ({len(frame)} train rows of {n_all}; calibration and test rows left out)"
     task = {"default": tasks.SENTIMENT, "zero-shot": tasks.SENTIMENT_ZERO_SHOT, "chat": tasks.SENTIMENT_CHAT}[args.prompt]
-    device = _resolve_device(args.device)
+    device = resolve_device(args.device)
     recipe = FineTuneConfig.for_gpu if device.startswith("cuda") else FineTuneConfig.for_cpu
-    overrides = {"steps": args.steps, "batch_size": args.batch_size, "learning_rate": args.lr}
+    overrides = {"max_steps": args.max_steps, "batch_size": args.batch_size, "learning_rate": args.lr}
     config = recipe(
-        seed=args.seed,
+        rng=args.rng,
         quantization=args.quantization,
         device=device,
         **{k: v for k, v in overrides.items() if v is not None},
     )
-    print(f"fine-tuning on {source}: {config.steps} steps of {config.batch_size} rows, seed {config.seed}", file=sys.stderr)
+    print(f"fine-tuning on {source}: {config.max_steps} steps of {config.batch_size} rows, rng {config.rng}", file=sys.stderr)
     result = finetune(
         args.model,
         frame,

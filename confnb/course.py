@@ -65,7 +65,7 @@ def setup(*, quiet: bool = True) -> str:
     import pandas as pd
     import torch
 
-    from . import __version__
+    from ._version import __version__
     from .plots import STYLE
     from .tasks import MultiTokenVariantWarning
 

@@ -141,7 +141,7 @@ def score_file(
         Continue a run that was interrupted: rows already in ``OUTPUT.partial`` (recorded in
         ``OUTPUT.partial.json`` after each chunk) are not scored again. The run must have the same
         input, columns, prompt and calibrator, and the same model setup
-        (`confnb.models.scoring_identity`: weights, adapter, quantization, dtype, device,
+        (`confnb.identity.scoring_identity`: weights, adapter, quantization, dtype, device,
         ``max_length``); otherwise a ValueError names what differs. Without it, an old partial
         output is discarded.
     calibrator : path, optional
@@ -157,7 +157,8 @@ def score_file(
     str
         A one-line summary (rows scored, skipped, accuracy when labels are known).
     """
-    from .scoring import _want_progress, classify
+    from ._progress import want_progress
+    from .scoring import classify
 
     if limit is not None and limit < 1:
         raise ValueError(f"--limit must be at least 1, got {limit}")
@@ -205,7 +206,7 @@ def score_file(
     seen = 0
     fit_overlap = 0  # rows scored in this run that the calibrator was fit on
     bar = None
-    if _want_progress(progress):
+    if want_progress(progress):
         from tqdm.auto import tqdm
 
         bar = tqdm(desc=f"scoring {input_path.name}", unit="row", initial=done, total=limit)
@@ -294,7 +295,7 @@ def score_file(
 
 def _setup(model: Any) -> dict:
     """What a resumed run must share with the run it continues: `scoring_identity`, plus names."""
-    from .models import scoring_identity
+    from .identity import scoring_identity
 
     return {"model": model.name, "adapter": getattr(model, "adapter", None), **scoring_identity(model)}
 

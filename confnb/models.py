@@ -27,7 +27,13 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Sequence
+
+from .batching import iter_logprob_batches, prompt_ids
+from .adapters import ADAPTER_INFO, adapter_key, attach_adapter, read_adapter_info  # noqa: F401  (ADAPTER_INFO, read_adapter_info: re-exported)
+from .distributions import NextTokens
+from .identity import SCORING_VERSION, cache_dir, file_key, file_sha256, folder_key, scoring_identity, scoring_key
+from .remote import connect
 
 __all__ = [
     "EMBEDDED_MODEL",
@@ -65,24 +71,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "sha256": "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
     },
 }
-
-#: File written into every adapter folder by `confnb.finetune`; read back to check the base model.
-ADAPTER_INFO = "confnb_adapter.json"
-
-#: Version of the rule that turns next-token log-probabilities into scored rows. It is part of every
-#: score-cache key and resume check, and is raised whenever a change to confnb changes the numbers
-#: (2: no doubled BOS after chat templates, the remote rule on visible tokens, ``no_class_token``).
-SCORING_VERSION = 2
-
-
-def cache_dir() -> Path:
-    """Folder for confnb's caches: ``$CONFNB_CACHE`` if set, else ``~/.cache/confnb``."""
-    root = os.environ.get("CONFNB_CACHE")
-    if root:
-        return Path(root).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "confnb"
-
 
 @dataclass(frozen=True, repr=False)
 class LanguageModel:
@@ -137,6 +125,51 @@ class LanguageModel:
     def n_parameters(self) -> int:
         """Number of parameters (4-bit layers count their packed storage)."""
         return sum(p.numel() for p in self.model.parameters())
+
+    # the confnb.backend.Scorer interface
+
+    def identity(self) -> dict[str, Any]:
+        """What changes these weights' numbers (`confnb.identity.scoring_identity` adds the version)."""
+        device = str(self.device)
+        return {
+            "weights": self.key or self.name,
+            "quantization": self.quantization,
+            "dtype": str(self.dtype),
+            "device": "cuda" if device.startswith("cuda") else device,
+            "max_length": int(self.context_length),
+        }
+
+    def next_token_batches(self, texts: Sequence[str], task: Any, *, batch_size: int = 32) -> Iterator[NextTokens]:
+        """The whole vocabulary's next-token log-probabilities after each text's prompt.
+
+        Batched by length, longest first; the prompt's shared prefix runs once (see
+        `confnb.batching`).
+        """
+        class_ids = task.token_ids(self)
+        decode = self._decode
+        for rows, logprobs in iter_logprob_batches(self, task, texts, batch_size):
+            yield NextTokens(rows, logprobs.numpy(), class_ids, decode)
+
+    def top_tokens(self, prompt: str, *, k: int = 12, chat: bool = False) -> list[tuple[str, int, float]]:
+        """The `k` most likely next tokens after `prompt` (one forward pass, no cache)."""
+        import torch
+
+        if chat:
+            if not self.has_chat_template:
+                raise ValueError(f"{self.name} has no chat template; call with chat=False")
+            prompt = self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+            )
+        ids = torch.tensor([prompt_ids(self.tokenizer, prompt)], dtype=torch.long)
+        if hasattr(self.model, "device"):
+            ids = ids.to(self.model.device)
+        with torch.inference_mode():
+            logits = self.model(input_ids=ids, logits_to_keep=1).logits[0, -1]
+        top = torch.topk(torch.log_softmax(logits.double(), dim=-1).cpu(), k)
+        return [(self._decode(i), i, float(v)) for i, v in zip(top.indices.tolist(), top.values.tolist())]
+
+    def _decode(self, token_id: int) -> str:
+        return self.tokenizer.decode([token_id])
 
     def __repr__(self) -> str:
         parts = [
@@ -250,62 +283,12 @@ def _quiet_transformers():
             hf_logging.enable_progress_bar()
 
 
-_SHA256: dict[tuple[str, int, int], str] = {}
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's contents, computed once per (path, size, modification time).
-
-    The digest is kept in memory and in ``<cache_dir>/sha256/``, so a large weight file is read once
-    per machine, not once per load; a file that is replaced or edited gets a new digest.
-    """
-    path = Path(path).resolve()
-    stat = path.stat()
-    token = (str(path), stat.st_size, stat.st_mtime_ns)
-    if token in _SHA256:
-        return _SHA256[token]
-    record = cache_dir() / "sha256" / (hashlib.sha1(repr(token).encode()).hexdigest() + ".txt")
-    try:
-        digest = record.read_text().strip()
-    except OSError:
-        digest = ""
-    if len(digest) != 64:
-        hasher = hashlib.sha256()
-        with open(path, "rb") as f:
-            while block := f.read(1 << 24):
-                hasher.update(block)
-        digest = hasher.hexdigest()
-        try:
-            record.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=record.parent, suffix=".tmp")
-            with os.fdopen(fd, "w") as f:
-                f.write(digest + "\n")
-            os.replace(tmp, record)
-        except OSError:  # a read-only cache only costs the re-hash next time
-            pass
-    _SHA256[token] = digest
-    return digest
-
-
-def _file_key(path: Path) -> str:
-    """Name of a weight file's identity: its stem and a prefix of its content hash."""
-    return f"{path.stem}-{file_sha256(path)[:12]}"
-
-
-def _folder_key(folder: Path) -> str:
-    """Identity of a model folder: content hashes of its files (weights, config, tokenizer)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-        digest.update(f"{path.name}:{file_sha256(path)}\n".encode())
-    return f"{folder.name}-{digest.hexdigest()[:12]}"
-
-
 def _dequantized_copy(gguf: Path) -> Path:
     """Return a folder with a float32 safetensors copy of ``gguf``, writing it on first use."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    target = cache_dir() / "models" / _file_key(gguf)
+    target = cache_dir() / "models" / file_key(gguf)
     if (target / "config.json").exists() and any(target.glob("*.safetensors")):
         return target
     folder, name = str(gguf.parent), gguf.name
@@ -333,7 +316,8 @@ def _dequantized_copy(gguf: Path) -> Path:
     return target
 
 
-def _resolve_device(device: str) -> str:
+def resolve_device(device: str) -> str:
+    """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``; a named device is checked."""
     import torch
 
     if device == "auto":
@@ -446,8 +430,6 @@ def load_model(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if name is not None and str(name).startswith("openai:"):
-        from .remote import connect
-
         return connect(str(name), base_url=base_url, api_key=api_key, **remote_options)
     if base_url is not None or api_key is not None or remote_options:
         raise ValueError("base_url, api_key and remote options apply only to 'openai:<model>' names")
@@ -455,13 +437,13 @@ def load_model(
         raise ValueError(f"max_length must be at least 16 tokens, got {max_length}")
     if quantization not in (None, "4bit", "8bit"):
         raise ValueError(f"quantization must be None, '4bit' or '8bit', got {quantization!r}")
-    device = _resolve_device(device)
+    device = resolve_device(device)
     display, source, kind = _locate(name)
     if kind == "gguf":
         source = _dequantized_copy(Path(source))
         key = source.name  # named by the GGUF file's content hash
     elif kind == "folder":
-        key = _folder_key(Path(source))
+        key = folder_key(Path(source))
     else:
         key = str(source).replace("/", "--")  # a hub id; its commit is added once loaded
 
@@ -496,8 +478,9 @@ def load_model(
     adapter_path = None
     if adapter is not None:
         adapter_path = Path(adapter).expanduser()
-        model = _attach_adapter(model, adapter_path, display)
-        key += "-" + _adapter_key(adapter_path)
+        with _quiet_transformers():
+            model = attach_adapter(model, adapter_path, display)
+        key += "-" + adapter_key(adapter_path)
     model.eval()
     return LanguageModel(
         model=model,
@@ -511,55 +494,6 @@ def load_model(
         key=key,
         max_length=max_length,
     )
-
-
-def scoring_identity(model) -> dict[str, Any]:
-    """Everything about a loaded model that changes the numbers it scores.
-
-    Used in one place for both the score cache (`scoring_key`) and ``confnb score --resume``,
-    so that neither mixes rows scored under different setups.
-
-    Parameters
-    ----------
-    model : LanguageModel or RemoteModel
-
-    Returns
-    -------
-    dict
-        ``weights`` (content hash of the weight files, plus the adapter's content hash),
-        ``quantization``, ``dtype``, ``device`` (``"cpu"``, ``"cuda"`` or ``"remote"``),
-        ``max_length`` (the longest prompt scored, in tokens; ``None`` for a remote model) and
-        ``scoring_version`` (`SCORING_VERSION`).
-
-    Examples
-    --------
-    >>> scoring_identity(load_model())                   # doctest: +SKIP
-    {'weights': 'SmolLM2-135M-Instruct.Q4_1-…', 'quantization': None, 'dtype': 'float32', 'device': 'cpu', 'max_length': 8192, 'scoring_version': 2}
-    """
-    device = str(getattr(model, "device", ""))
-    return {
-        "weights": getattr(model, "key", "") or model.name,
-        "quantization": getattr(model, "quantization", None),
-        "dtype": str(getattr(model, "dtype", "")),
-        "device": "cuda" if device.startswith("cuda") else device,
-        "max_length": None if getattr(model, "is_remote", False) else int(model.context_length),
-        "scoring_version": SCORING_VERSION,
-    }
-
-
-def scoring_key(model, task=None) -> str:
-    """A short hash of `scoring_identity` (and the task's prompt key): the score cache's key.
-
-    >>> class Toy:  # any object with a model's attributes
-    ...     key, name, quantization, dtype, device, context_length = "w", "toy", None, "float32", "cpu", 512
-    >>> scoring_key(Toy()) == scoring_key(Toy())
-    True
-    """
-    identity = scoring_identity(model)
-    if task is not None:
-        identity["task"] = task.key
-    blob = json.dumps(identity, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:20]
 
 
 def disable_cpu_repacking(model) -> int:
@@ -581,41 +515,3 @@ def disable_cpu_repacking(model) -> int:
             n += 1
     return n
 
-
-def _adapter_key(folder: Path) -> str:
-    digest = hashlib.sha1()
-    for path in sorted(folder.glob("*")):
-        if path.is_file():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return "adapter-" + digest.hexdigest()[:10]
-
-
-def read_adapter_info(folder: str | os.PathLike) -> dict:
-    """The confnb metadata of an adapter folder (base model, task, training config), or ``{}``."""
-    path = Path(folder) / ADAPTER_INFO
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON ({exc}); the adapter folder is damaged") from exc
-
-
-def _attach_adapter(model, folder: Path, base_name: str):
-    if not (folder / "adapter_config.json").exists():
-        raise FileNotFoundError(
-            f"{str(folder)!r} is not a LoRA adapter folder (no adapter_config.json). "
-            "Create one with `confnb finetune -o DIR`."
-        )
-    info = read_adapter_info(folder)
-    trained_on = info.get("base_model")
-    if trained_on and trained_on != base_name:
-        raise ValueError(
-            f"The adapter in {str(folder)!r} was trained on base model {trained_on!r}, "
-            f"not {base_name!r}. Load it with load_model({trained_on!r}, adapter=...)."
-        )
-    from peft import PeftModel
-
-    with _quiet_transformers():
-        return PeftModel.from_pretrained(model, str(folder))

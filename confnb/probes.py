@@ -22,7 +22,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .metrics import Interval, _bootstrap, _check_level, _check_n_boot, _to_float_array
+from ._validation import check_level, check_n_boot, to_float_array
+from .intervals import Interval, resample_interval
 
 __all__ = [
     "PLANTED_TOPICS",
@@ -144,17 +145,19 @@ def topic_shift(p_positive_a, p_positive_b, *, n_boot: int = 1000, level: float 
     >>> print(f"{result.mean.estimate:.2f}", result.n_positive, result.mean.low > 0)
     0.52 4 True
     """
-    a = _to_float_array(p_positive_a, "p_positive_a").reshape(-1)
-    b = _to_float_array(p_positive_b, "p_positive_b").reshape(-1)
+    a = to_float_array(p_positive_a, "p_positive_a").reshape(-1)
+    b = to_float_array(p_positive_b, "p_positive_b").reshape(-1)
     if a.shape != b.shape or a.size == 0:
         raise ValueError(f"p_positive_a and p_positive_b must be aligned and non-empty; got {a.size} and {b.size}")
     for name, arr in (("p_positive_a", a), ("p_positive_b", b)):
         if np.isnan(arr).any() or (arr < 0).any() or (arr > 1).any():
             raise ValueError(f"{name} must hold probabilities in [0, 1] (the p_positive column of classify)")
-    level, n_boot = _check_level(level), _check_n_boot(n_boot)
+    level, n_boot = check_level(level), check_n_boot(n_boot)
     shift = a - b
     shift.setflags(write=False)
-    mean = _bootstrap(lambda idx: shift[idx].mean(), shift.size, float(shift.mean()), n_boot, level, rng)
+    n = shift.size
+    mean = resample_interval(lambda gen: shift[gen.integers(0, n, size=n)].mean(), float(shift.mean()),
+                             n_boot=n_boot, level=level, rng=rng)
     return TopicShift(shift=shift, mean=mean, n_positive=int((shift > 0).sum()))
 
 

@@ -26,14 +26,12 @@ from __future__ import annotations
 
 import os
 import random
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
-import numpy as np
-import pandas as pd
+from .distributions import NextTokens, from_top_k
 
 __all__ = ["RemoteError", "RemoteModel", "connect"]
 
@@ -74,15 +72,6 @@ class RemoteModel:
     max_retries: int = 5
     backoff: float = 0.5
     _client: Any = field(default=None, compare=False)
-
-    # the fields scoring and the CLI read from any model
-    device = "remote"
-    dtype = "n/a"
-    quantization = None
-    adapter = None
-    has_chat_template = True
-    tokenizer = None
-    is_remote = True
 
     @property
     def name(self) -> str:
@@ -153,38 +142,38 @@ class RemoteModel:
 
     def _request(self, text: str, task) -> dict[str, float]:
         if task.chat:
-            return self.top_next_tokens(messages=[{"role": "user", "content": task._body(text)}])
+            return self.top_next_tokens(messages=[{"role": "user", "content": task.body(text)}])
         return self.top_next_tokens(task.render(text))
 
-    # ---------------------------------------------------------------------------------- scoring
+    # ------------------------------------------------------- the confnb.backend.Scorer interface
 
-    def score(self, texts: Sequence[str], task, *, progress: bool = False) -> list[dict]:
-        """Score texts concurrently; returns one row dict per text, in order."""
-        from .scoring import score_distribution
+    def identity(self) -> dict[str, Any]:
+        """What changes this server's numbers: its address, model and top-k (`key`)."""
+        return {"weights": self.key, "quantization": None, "dtype": "n/a", "device": "remote", "max_length": None}
 
-        rows: list[dict | None] = [None] * len(texts)
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
+    def next_token_batches(self, texts: Sequence[str], task, *, batch_size: int = 32) -> Iterator[NextTokens]:
+        """The top-k next tokens after each text's prompt, one `NextTokens` per text, in order.
 
-            bar = tqdm(total=len(texts), desc=f"scoring ({self.name})", unit="text")
-        lock = threading.Lock()
+        Requests run `concurrency` at a time, in chunks of ``max(batch_size, 8 * concurrency)``
+        texts. Class tokens are matched by their text; the probability the server did not show is
+        each row's ``unseen_mass`` (see `confnb.distributions.from_top_k`).
+        """
+        variants = {c: task.variants(c) for c in task.class_names}
+        chunk = max(batch_size, 8 * self.concurrency)
+        with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
+            for start in range(0, len(texts), chunk):
+                part = range(start, min(start + chunk, len(texts)))
+                answers = [pool.submit(self._request, texts[i], task) for i in part]
+                for i, answer in zip(part, answers):
+                    yield from_top_k(answer.result(), variants, row=i)
 
-        def one(i: int) -> None:
-            top = self._request(texts[i], task)
-            rows[i] = _row_from_top(top, task, score_distribution)
-            if bar is not None:
-                with lock:
-                    bar.update(1)
-
-        try:
-            with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
-                for future in [pool.submit(one, i) for i in range(len(texts))]:
-                    future.result()
-        finally:
-            if bar is not None:
-                bar.close()
-        return rows  # type: ignore[return-value]
+    def top_tokens(self, prompt: str, *, k: int = 12, chat: bool = False) -> list[tuple[str, None, float]]:
+        """At most `top_logprobs` most likely next tokens (servers give no token ids)."""
+        if chat:
+            top = self.top_next_tokens(messages=[{"role": "user", "content": prompt}], k=k)
+        else:
+            top = self.top_next_tokens(prompt, k=k)
+        return [(t, None, v) for t, v in sorted(top.items(), key=lambda kv: -kv[1])[:k]]
 
 
 _NO_LOGPROBS = (
@@ -192,33 +181,6 @@ _NO_LOGPROBS = (
     "(vLLM, llama.cpp's server started with logits_all, TGI, or an OpenAI model that supports "
     "logprobs); reasoning models and some providers do not."
 )
-
-
-def _row_from_top(top: dict[str, float], task, score_distribution) -> dict:
-    """One scored row from a server's top-k answer, by the local rule applied to the visible tokens.
-
-    The prediction is the class of the most likely *visible* token if that token is a class token,
-    else the class with the larger visible mass. The probability the server did not show
-    (``unseen_mass``) belongs to no class: it is part of ``other_mass`` but never takes part in the
-    argmax. With no class token among the visible ones, ``no_class_token`` is True, the prediction
-    is None and ``total_probability``, ``p_positive`` and ``margin`` are NaN (see
-    `confnb.scoring.score_distribution`).
-    """
-    tokens = list(top)
-    lp = np.array([top[t] for t in tokens], dtype=np.float64)
-    unseen = max(0.0, 1.0 - float(np.exp(lp).sum()))
-    ids = {c: [i for i, t in enumerate(tokens) if t in set(task.variants(c))] for c in task.class_names}
-    empty = [c for c, v in ids.items() if not v]
-    for c in empty:  # a class with no visible variant: mass 0 (a lower bound, like every mass here)
-        ids[c] = [len(lp)]
-    if empty:  # a padding entry of probability 0 that never wins the argmax
-        lp = np.append(lp, -np.inf)
-    out = score_distribution(lp, ids, positive_class=task.positive_class)
-    row = {k: (v[0].item() if isinstance(v[0], np.generic) else v[0]) for k, v in out.items()}
-    top_index = int(row.pop("top_token_id"))
-    row["top_token"] = tokens[top_index] if top_index < len(tokens) else ""
-    row["unseen_mass"] = unseen
-    return row
 
 
 def connect(
@@ -258,23 +220,4 @@ def connect(
         timeout=timeout,
         max_retries=max_retries,
         _client=client,
-    )
-
-
-def remote_next_token_table(model: RemoteModel, prompt: str, *, k: int = 12, chat: bool = False) -> pd.DataFrame:
-    """`confnb.next_token_table` for a remote model (at most `top_logprobs` rows; no token ids)."""
-    from .scoring import visible
-
-    top = model.top_next_tokens(messages=[{"role": "user", "content": prompt}], k=k) if chat else model.top_next_tokens(prompt, k=k)
-    items = sorted(top.items(), key=lambda kv: -kv[1])[:k]
-    lp = np.array([v for _, v in items])
-    return pd.DataFrame(
-        {
-            "rank": np.arange(1, len(items) + 1),
-            "token": [visible(t) for t, _ in items],
-            "token_id": pd.array([pd.NA] * len(items), dtype="Int64"),
-            "logprob": lp,
-            "probability": np.exp(lp),
-            "percent": 100 * np.exp(lp),
-        }
     )

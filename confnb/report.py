@@ -10,6 +10,10 @@
   fit on, and find them again in another file.
 * :func:`format_metrics` -- the before/after table as plain text.
 
+:func:`target_arrays` is defined in :mod:`confnb.targets`, :func:`add_confidence_column` in
+:mod:`confnb.predictions`, and the fingerprints in :mod:`confnb.fingerprints`; all are
+re-exported here.
+
 Honest numbers: no metric here is computed on rows a calibrator was fit on unless you ask
 for it, and then every such number is labelled "in-sample (optimistic)". Without a
 calibrator, calibrated scores are out-of-fold (:func:`confnb.calibration.cross_calibrate`).
@@ -28,23 +32,33 @@ from __future__ import annotations
 
 import json
 import math
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from .calibration import TARGETS, Calibrator, calibrated_prediction, cross_calibrate, make_calibrator
+from ._validation import check_target
+from .calibration import Calibrator, calibrated_prediction, cross_calibrate, make_calibrator
+from .fingerprints import FINGERPRINT_SCORE_COLUMNS, fingerprint_rows, fit_row_overlap  # noqa: F401  (re-exported)
 from .metrics import (
-    _as_binary,
-    bootstrap_ci,
     accuracy,
+    bootstrap_ci,
     brier_score,
     expected_calibration_error,
     log_loss,
     maximum_calibration_error,
     share_correct,
 )
-from .tasks import NEGATIVE_SPELLINGS, POSITIVE_SPELLINGS, label_text
+from .predictions import add_confidence_column
+from .targets import LABEL_HINT, labelled_arrays, skip_messages, target_arrays, usable_rows  # noqa: F401
+from .tasks import SENTIMENT
 from .thresholds import DEFAULT_THRESHOLDS, threshold_table
+
+# importable from here before the split into targets, fingerprints and predictions
+from ._validation import TARGETS  # noqa: E402, F401
+from .columns import NO_CLASS_TOKEN  # noqa: E402, F401
+from .columns import TARGET_SCORE_COLUMN as SCORE_COLUMN  # noqa: E402, F401
+from .tasks import NEGATIVE_SPELLINGS, POSITIVE_SPELLINGS, label_text  # noqa: E402, F401
 
 __all__ = [
     "METRIC_NAMES",
@@ -59,270 +73,7 @@ __all__ = [
 
 #: Metrics reported before and after calibration, in this order.
 METRIC_NAMES = ("accuracy", "ece", "mce", "brier", "log_loss")
-SCORE_COLUMN = {"confidence": "total_probability", "class": "p_positive"}
-LABEL_HINT = "score a labelled file with `confnb score --label-column label` (or pass labels to classify)"
-#: Boolean column of remote scores: no class token among the server's top-k (p_positive is NaN).
-NO_CLASS_TOKEN = "no_class_token"
 IN_SAMPLE = "in-sample (optimistic)"
-
-
-def _check_target_name(target):
-    if target not in TARGETS:
-        raise ValueError(f"target must be 'confidence' or 'class'; got {target!r}")
-    return target
-
-
-def _flag(value) -> bool:
-    """A boolean cell of a CSV read back by pandas (bool, 0/1, "True"/"false", blank)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    return str(value).strip().lower() in ("1", "1.0", "true", "yes")
-
-
-def _skip_message(skipped: dict) -> list[str]:
-    lines = []
-    if skipped.get("no_class_token"):
-        lines.append(f"skipped {skipped['no_class_token']} rows with no class token among the server's top-k")
-    if skipped.get("no_score"):
-        lines.append(f"skipped {skipped['no_score']} rows with blank total_probability or p_positive "
-                     "(empty texts kept by --skip-empty, or unscored)")
-    return lines
-
-
-def _scored_rows(scores_df, target):
-    """(kept rows, skipped counts): drop rows without scores, count why."""
-    _check_target_name(target)
-    if not hasattr(scores_df, "columns"):
-        raise ValueError("scores_df must be a pandas DataFrame (e.g. pd.read_csv of a `confnb score` CSV)")
-    score_col = SCORE_COLUMN[target]
-    if score_col not in scores_df.columns:
-        raise ValueError(
-            f"scores_df has no {score_col!r} column (needed for target {target!r}); pass the output of "
-            "confnb.scoring.classify or a `confnb score` CSV"
-        )
-    if len(scores_df) == 0:
-        raise ValueError("scores_df has no rows")
-    no_token = np.zeros(len(scores_df), dtype=bool)
-    if NO_CLASS_TOKEN in scores_df.columns:  # optional: only remote scores have it
-        no_token = np.array([_flag(v) for v in scores_df[NO_CLASS_TOKEN]], dtype=bool)
-    blank = np.zeros(len(scores_df), dtype=bool)
-    for col in ("total_probability", "p_positive"):
-        if col in scores_df.columns:  # NaN or empty; anything else non-numeric is an error later
-            blank |= scores_df[col].isna().to_numpy()
-    skipped = {"no_class_token": int(no_token.sum()), "no_score": int((blank & ~no_token).sum())}
-    keep = ~(no_token | blank)
-    if not keep.any():
-        reasons = "; ".join(_skip_message(skipped))
-        raise ValueError(
-            f"none of the {len(scores_df)} rows has scores to use ({reasons}); score rows whose answer "
-            "the model puts among its class tokens, or ask the server for more top log-probabilities"
-        )
-    return scores_df.loc[keep], skipped
-
-
-def _outcomes(labels, *, positive: str, classes, column: str) -> np.ndarray:
-    """1 where a label means the positive class, 0 where it means another class."""
-    out = np.empty(len(labels), dtype=np.int64)
-    unknown = set()
-    missing = 0
-    for i, value in enumerate(labels):
-        text = label_text(value)
-        if text is None:
-            missing += 1
-        elif text == positive:
-            out[i] = 1
-        elif text in classes:
-            out[i] = 0
-        elif text.lower() in POSITIVE_SPELLINGS:
-            out[i] = 1
-        elif text.lower() in NEGATIVE_SPELLINGS:
-            out[i] = 0
-        else:
-            unknown.add(text)
-    if missing:
-        raise ValueError(f"{column!r} has {missing} missing value(s); drop those rows first")
-    if unknown:
-        shown = ", ".join(repr(u) for u in sorted(unknown)[:5])
-        raise ValueError(
-            f"{column!r} has values that are neither the positive class {positive!r}, another predicted "
-            f"class ({sorted(classes - {positive})}), nor 1/0 or true/false: {shown}. Fix the labels, or "
-            "name the task's positive class with --positive-class (positive=...)"
-        )
-    return out
-
-
-def _arrays(rows, target, *, positive: str, label_column: str):
-    from .metrics import _as_prob
-
-    score_col = SCORE_COLUMN[target]
-    scores = _as_prob(rows[score_col], score_col)
-    if target == "confidence":
-        if "correct" not in rows.columns:
-            raise ValueError(
-                "scores_df has no 'correct' column, so there is nothing to check the scores against; "
-                + LABEL_HINT
-            )
-        return scores, _as_binary(rows["correct"], "correct")
-    if label_column not in rows.columns:
-        raise ValueError(
-            f"scores_df has no {label_column!r} column, so there is nothing to check the scores against; "
-            f"name the label column with --label-column (label_column=...), or {LABEL_HINT}"
-        )
-    labels = [label_text(v) for v in rows[label_column]]
-    predicted = set()
-    if "prediction" in rows.columns:
-        predicted = {t for t in (label_text(v) for v in rows["prediction"]) if t is not None}
-    spellings_only = all(t is None or t.lower() in POSITIVE_SPELLINGS | NEGATIVE_SPELLINGS for t in labels)
-    if predicted and positive not in predicted | set(labels) and not spellings_only:
-        raise ValueError(
-            f"the positive class {positive!r} appears in neither {label_column!r} nor the predictions "
-            f"({sorted(predicted)}); name the task's positive class with --positive-class (positive=...)"
-        )
-    classes = predicted | {positive}
-    return scores, _outcomes(rows[label_column], positive=positive, classes=classes, column=label_column)
-
-
-def target_arrays(scores_df, target: str = "confidence", *, positive: str = "positive",
-                  label_column: str = "label"):
-    """Scores and 0/1 outcomes of a scored DataFrame for one calibration target.
-
-    Rows without scores (a remote server's ``no_class_token`` rows, blank
-    ``total_probability`` or ``p_positive``) are left out with a warning that counts them.
-
-    Parameters
-    ----------
-    scores_df : pandas.DataFrame
-        Output of :func:`confnb.scoring.classify` or a ``confnb score`` CSV, with labels.
-    target : {"confidence", "class"}
-        ``"confidence"``: (``total_probability``, ``correct``);
-        ``"class"``: (``p_positive``, label is the positive class).
-    positive : str, default "positive"
-        The task's positive class (:attr:`confnb.tasks.ClassificationTask.positive_class`), the
-        class ``p_positive`` is about (class target).
-    label_column : str, default "label"
-        Column of true labels (class target): the positive class name, another class name
-        (one the model predicts), or 1/0, true/false, yes/no.
-
-    Returns
-    -------
-    scores : ndarray of float
-    y_true : ndarray of int
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"total_probability": [0.9, 0.6], "correct": [True, False]})
-    >>> s, y = target_arrays(df)
-    >>> y.tolist()
-    [1, 0]
-    >>> df = pd.DataFrame({"p_positive": [0.9, 0.2], "label": [1, 0]})
-    >>> target_arrays(df, "class")[1].tolist()
-    [1, 0]
-    """
-    import warnings
-
-    rows, skipped = _scored_rows(scores_df, target)
-    for line in _skip_message(skipped):
-        warnings.warn(line, UserWarning, stacklevel=2)
-    return _arrays(rows, target, positive=positive, label_column=label_column)
-
-
-# ------------------------------------------------------------------------------ fit-row fingerprints
-
-FINGERPRINT_SCORE_COLUMNS = ("total_probability", "p_positive")
-
-
-def _hash(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
-
-
-def _row_hashes(frame, kind: str, *, text_column: str, columns=FINGERPRINT_SCORE_COLUMNS) -> list[str] | None:
-    """One 16-hex-digit hash per row, or None when ``frame`` lacks the columns for ``kind``."""
-    import unicodedata
-
-    if kind == "text":
-        if text_column not in frame.columns:
-            return None
-        out = []
-        for v in frame[text_column]:
-            text = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-            out.append(_hash(" ".join(unicodedata.normalize("NFC", text).split())))
-        return out
-    if not columns or any(c not in frame.columns for c in columns):
-        return None
-    import pandas as pd
-
-    cols = [pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in columns]
-    return [_hash(",".join(f"{x:.8g}" for x in row)) for row in zip(*cols)]
-
-
-def fingerprint_rows(frame, *, text_column: str = "text") -> dict:
-    """A small record of which rows a calibrator is fit on, saved with it as ``fit_rows_``.
-
-    Each row is hashed (SHA-1, first 16 hex digits) from its text, whitespace-normalised,
-    so the record survives CSV round-trips and re-scoring with another model; a frame
-    without ``text_column`` is hashed from its ``total_probability`` and ``p_positive``
-    (those present; 8 significant digits, so only files scored the same way match).
-    Duplicate texts share a hash: a test text that repeats a calibration text *is* in-sample.
-
-    Returns
-    -------
-    dict
-        ``{"kind": "text" | "scores", "n": rows, "hashes": sorted unique hashes}``, plus
-        ``"columns"`` (the score columns hashed) for kind "scores".
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> fp = fingerprint_rows(pd.DataFrame({"text": ["Great!", "Awful", " Great! "]}))
-    >>> fp["kind"], fp["n"], len(fp["hashes"])
-    ('text', 3, 2)
-    """
-    if text_column in frame.columns:
-        hashes = _row_hashes(frame, "text", text_column=text_column)
-        return {"kind": "text", "n": len(hashes), "hashes": sorted(set(hashes))}
-    columns = [c for c in FINGERPRINT_SCORE_COLUMNS if c in frame.columns]
-    hashes = _row_hashes(frame, "scores", text_column=text_column, columns=columns)
-    if hashes is None:
-        raise ValueError(
-            f"cannot fingerprint the rows: no {text_column!r} column (pass text_column=) and no "
-            f"{' or '.join(FINGERPRINT_SCORE_COLUMNS)} column"
-        )
-    return {"kind": "scores", "columns": columns, "n": len(hashes), "hashes": sorted(set(hashes))}
-
-
-def fit_row_overlap(calibrator, frame, *, text_column: str = "text"):
-    """Which rows of ``frame`` the calibrator was fit on, from its ``fit_rows_`` record.
-
-    Returns
-    -------
-    ndarray of bool or None
-        True for rows it was fit on. None when that cannot be known: the calibrator has no
-        record (older file, or not fit by :func:`calibrate_scores`), or ``frame`` lacks
-        the column the record was made from.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from confnb.calibration import PlattCalibrator
-    >>> cal = PlattCalibrator().fit([0.6, 0.9, 0.7, 0.99], [0, 1, 1, 1])
-    >>> cal.fit_rows_ = fingerprint_rows(pd.DataFrame({"text": ["a", "b", "c", "d"]}))
-    >>> fit_row_overlap(cal, pd.DataFrame({"text": ["b", "e"]})).tolist()
-    [True, False]
-    """
-    record = getattr(calibrator, "fit_rows_", None)
-    if record is None:
-        return None
-    columns = record.get("columns", FINGERPRINT_SCORE_COLUMNS)
-    hashes = _row_hashes(frame, record["kind"], text_column=text_column, columns=columns)
-    if hashes is None:
-        return None
-    known = set(record["hashes"])
-    return np.array([h in known for h in hashes], dtype=bool)
 
 
 def _seeds(rng, k):
@@ -334,8 +85,8 @@ def _metric_functions(target, n_bins):
     acc = share_correct if target == "confidence" else accuracy
     return {
         "accuracy": acc,
-        "ece": lambda t, p: expected_calibration_error(t, p, n_bins=n_bins),
-        "mce": lambda t, p: maximum_calibration_error(t, p, n_bins=n_bins),
+        "ece": partial(expected_calibration_error, n_bins=n_bins),
+        "mce": partial(maximum_calibration_error, n_bins=n_bins),
         "brier": brier_score,
         "log_loss": log_loss,
     }
@@ -373,7 +124,7 @@ def calibrate_scores(
     n_splits: int = 5,
     n_bins: int = 20,
     n_boot: int = 1000,
-    positive: str = "positive",
+    positive: str = SENTIMENT.positive_class,
     label_column: str = "label",
     text_column: str = "text",
     rng=0,
@@ -422,8 +173,8 @@ def calibrate_scores(
     >>> metrics["after"]["ece"]["estimate"] < metrics["before"]["ece"]["estimate"]
     True
     """
-    rows, skipped = _scored_rows(scores_df, target)
-    scores, y_true = _arrays(rows, target, positive=positive, label_column=label_column)
+    rows, skipped = usable_rows(scores_df, target)
+    scores, y_true = labelled_arrays(rows, target, positive=positive, label_column=label_column)
     template = make_calibrator(method, target=target)
     seed_cv, seed_boot = _seeds(rng, 2)
     calibrated = cross_calibrate(scores, y_true, template, n_splits=n_splits, rng=seed_cv)
@@ -473,68 +224,6 @@ def format_metrics(metrics: dict, *, digits: int = 3) -> str:
     rows = [["metric", *cols]] + [[n, *(cell(metrics[c].get(n)) for c in cols)] for n in names]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(x.ljust(w) for x, w in zip(r, widths)).rstrip() for r in rows)
-
-
-def add_confidence_column(scores_df, calibrator: Calibrator, *, target: str | None = None,
-                          positive: str = "positive", negative: str = "negative"):
-    """Copy of ``scores_df`` with ``calibrated_prediction`` and its ``confidence``.
-
-    Both come from :func:`confnb.calibration.calibrated_prediction`, the rule ``confnb
-    report`` evaluates: for the confidence target the model's ``prediction`` is kept and
-    ``confidence`` is P(it is correct); for the class target the calibrated ``p_positive``
-    decides (positive where ``p >= 0.5``) and ``confidence = max(p, 1 - p)``. Rows without
-    scores (``no_class_token``, blank score) get blank values. The calibrator's fit rows are
-    not checked here; see :func:`fit_row_overlap`.
-
-    Parameters
-    ----------
-    scores_df : pandas.DataFrame
-        Scored rows (labels not needed).
-    calibrator : Calibrator
-        Fitted on other rows.
-    target : {"confidence", "class"}, optional
-        Defaults to the calibrator's recorded target, else "confidence".
-    positive, negative : str
-        Class names of the class target's calibrated predictions.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from confnb.calibration import TemperatureCalibrator
-    >>> cal = TemperatureCalibrator(target="confidence").fit([0.9, 0.8, 0.7, 0.95], [1, 0, 0, 1])
-    >>> out = add_confidence_column(pd.DataFrame({"prediction": ["positive"], "total_probability": [0.9]}), cal)
-    >>> out["calibrated_prediction"].tolist()
-    ['positive']
-    """
-    target = _check_target_name(target or calibrator.target or "confidence")
-    if calibrator.target is not None and calibrator.target != target:
-        raise ValueError(
-            f"the calibrator was fit for target {calibrator.target!r}, not {target!r}; "
-            "use a calibrator fit on the same kind of score"
-        )
-    col = SCORE_COLUMN[target]
-    if col not in scores_df.columns:
-        raise ValueError(f"scores_df has no {col!r} column, which a {target!r} calibrator needs")
-    if target == "confidence" and "prediction" not in scores_df.columns:
-        raise ValueError("scores_df has no 'prediction' column, the prediction whose confidence is reported")
-    out = scores_df.copy()
-    raw = out[col].to_numpy(dtype=object)
-    ok = ~out[col].isna().to_numpy()
-    if NO_CLASS_TOKEN in out.columns:
-        ok &= ~np.array([_flag(v) for v in out[NO_CLASS_TOKEN]], dtype=bool)
-    prediction = np.full(len(out), None, dtype=object)
-    confidence = np.full(len(out), np.nan)
-    if ok.any():
-        pred, conf = calibrated_prediction(
-            calibrator.predict_proba(raw[ok]),
-            target=target,
-            prediction=out["prediction"].to_numpy()[ok] if target == "confidence" else None,
-            labels=(negative, positive),
-        )
-        prediction[ok], confidence[ok] = pred, conf
-    out["calibrated_prediction"] = prediction
-    out["confidence"] = confidence
-    return out
 
 
 def _confidence_view(target, y_true, y_prob):
@@ -591,7 +280,7 @@ def write_report(
     n_splits: int = 5,
     n_boot: int = 1000,
     thresholds=DEFAULT_THRESHOLDS,
-    positive: str = "positive",
+    positive: str = SENTIMENT.positive_class,
     label_column: str = "label",
     text_column: str = "text",
     allow_in_sample: bool = False,
@@ -649,8 +338,8 @@ def write_report(
     """
     from .plots import plot_confidence_histogram, plot_reliability_diagram, plot_threshold_chart
 
-    _check_target_name(target)
-    rows, skipped = _scored_rows(scores_df, target)
+    check_target(target)
+    rows, skipped = usable_rows(scores_df, target)
     seed_cv, seed_boot = _seeds(rng, 2)
     if calibrator is not None:
         if not isinstance(calibrator, Calibrator):
@@ -662,10 +351,10 @@ def write_report(
             )
         rows, source = _given_calibrator_rows(calibrator, rows, text_column=text_column,
                                               allow_in_sample=allow_in_sample)
-        scores, y_true = _arrays(rows, target, positive=positive, label_column=label_column)
+        scores, y_true = labelled_arrays(rows, target, positive=positive, label_column=label_column)
         calibrated = calibrator.predict_proba(scores)
     else:
-        scores, y_true = _arrays(rows, target, positive=positive, label_column=label_column)
+        scores, y_true = labelled_arrays(rows, target, positive=positive, label_column=label_column)
         calibrated = cross_calibrate(scores, y_true, method, n_splits=n_splits, rng=seed_cv)
         source = {
             "kind": "cross-fitted",
@@ -684,8 +373,8 @@ def write_report(
     table = threshold_table(correct, confidence, thresholds=thresholds)
 
     in_sample = source["evaluation"] == IN_SAMPLE
-    conf_label = "Confidence (total probability)" if target == "confidence" else "P(positive)"
-    ylabel = "Observed accuracy" if target == "confidence" else "Observed share positive"
+    conf_label = "Confidence (total probability)" if target == "confidence" else f"P({positive})"
+    ylabel = "Observed accuracy" if target == "confidence" else f"Observed share {positive}"
     files = {}
     charts = [
         ("confidence_histogram.png",
@@ -734,7 +423,7 @@ def _summary_markdown(result: dict, frame) -> str:
         return f"{d['estimate']:.3f} ({d['low']:.3f} to {d['high']:.3f})"
 
     in_sample = result["calibration"]["evaluation"] == IN_SAMPLE
-    skipped = _skip_message(result.get("skipped", {}))
+    skipped = skip_messages(result.get("skipped", {}))
     lines = [
         "# Confidence report",
         "",

@@ -19,7 +19,8 @@ and make small calibration sets look steadier than they can be in practice.
 
 :func:`smallest_sufficient_size` turns a curve into a recommendation by an explicit rule,
 and :func:`split_rows` splits labelled rows in two (e.g. fit a calibrator on one part,
-choose a threshold on the other).
+choose a threshold on the other; it and :func:`random_draw` are defined in
+:mod:`confnb.draws` and re-exported here).
 
 For the **confidence** target ``y_true`` means "the prediction was correct" and the
 threshold counts are predictions you could automate.
@@ -32,12 +33,17 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    import pandas
+
 from .calibration import LABEL_METHODS, make_calibrator
-from .metrics import _check_n_bins, _check_pair, expected_calibration_error
-from .thresholds import _check_thresholds
+from ._validation import check_count, check_n_bins, check_pair, check_positive_int, check_thresholds
+from .draws import random_draw, split_rows
+from .metrics import expected_calibration_error
 
 __all__ = [
     "SampleSizeCurve",
@@ -50,113 +56,6 @@ __all__ = [
 
 #: How often :func:`sample_size_curve` redraws a calibration set that holds a single class.
 MAX_REDRAWS = 100
-
-
-def _check_count(value, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def random_draw(n_pool: int, size: int, *, strata=None, rng=None) -> np.ndarray:
-    """Sorted positions of ``size`` rows drawn without replacement from ``n_pool``.
-
-    By default a simple random sample: every set of ``size`` rows is equally likely,
-    which is what a labelling campaign gets when it picks rows before labelling them.
-
-    With ``strata`` (one value per pool row, e.g. a category column or class labels
-    known before labelling) the draw is stratified: each stratum gets its share of
-    ``size`` (largest remainders, so the total is exact), at least one row each when
-    ``size`` allows, and a simple random sample within.
-
-    Parameters
-    ----------
-    n_pool : int
-        Rows in the pool.
-    size : int
-        Rows to draw, ``1 <= size <= n_pool``.
-    strata : array-like of length ``n_pool``, optional
-    rng : int, numpy.random.Generator or None
-
-    Returns
-    -------
-    ndarray of int, sorted
-
-    Examples
-    --------
-    >>> idx = random_draw(100, 10, rng=0)
-    >>> len(idx), len(set(idx.tolist())), bool(idx.max() < 100)
-    (10, 10, True)
-    >>> labels = [1] * 90 + [0] * 10
-    >>> idx = random_draw(100, 20, strata=labels, rng=0)
-    >>> int(sum(i >= 90 for i in idx))
-    2
-    """
-    n_pool = _check_count(n_pool, "n_pool", minimum=1)
-    size = _check_count(size, "size", minimum=1)
-    if size > n_pool:
-        raise ValueError(f"cannot draw {size} rows from a pool of {n_pool}; use sizes up to {n_pool}")
-    gen = np.random.default_rng(rng)
-    if strata is None:
-        return np.sort(gen.choice(n_pool, size, replace=False))
-    groups = np.asarray(strata.to_numpy() if hasattr(strata, "to_numpy") else strata)
-    if groups.ndim != 1 or groups.shape[0] != n_pool:
-        raise ValueError(f"strata must hold one value per pool row ({n_pool}); got shape {groups.shape}")
-    _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
-    alloc = _allocate(size, counts)
-    parts = [gen.choice(np.flatnonzero(inverse == k), a, replace=False) for k, a in enumerate(alloc) if a]
-    return np.sort(np.concatenate(parts))
-
-
-def _allocate(size: int, counts: np.ndarray) -> np.ndarray:
-    """Proportional allocation of ``size`` over strata of ``counts`` rows (largest remainders)."""
-    raw = size * counts / counts.sum()
-    alloc = np.floor(raw).astype(np.int64)
-    if size >= counts.size:  # every stratum represented when there is room
-        alloc = np.maximum(alloc, 1)
-    while alloc.sum() > size:  # only after the minimum of one: take from the most over-served
-        k = np.argmax(np.where(alloc > 1, alloc - raw, -np.inf))
-        alloc[k] -= 1
-    while alloc.sum() < size:
-        k = np.argmax(np.where(alloc < counts, raw - alloc, -np.inf))
-        alloc[k] += 1
-    return alloc
-
-
-def split_rows(n: int, *, fraction: float = 0.5, rng=None):
-    """A seeded random split of ``n`` row positions into two disjoint sorted parts.
-
-    Typical use: fit a calibrator on one part of the labelled calibration rows and choose
-    a threshold (:func:`confnb.thresholds.choose_threshold`) on the other, so that the
-    threshold's promise is not computed on the calibrator's own training rows.
-
-    Parameters
-    ----------
-    n : int
-        Number of rows, at least 2.
-    fraction : float in (0, 1), default 0.5
-        Share of rows in the first part, ``round(n * fraction)`` rows, moved into
-        ``[1, n - 1]`` so that neither part is empty.
-    rng : int, numpy.random.Generator or None
-
-    Returns
-    -------
-    idx_a, idx_b : ndarray of int
-        Sorted positions; together they cover ``range(n)`` once.
-
-    Examples
-    --------
-    >>> fit_rows, choose_rows = split_rows(10, fraction=0.6, rng=0)
-    >>> len(fit_rows), len(choose_rows), sorted(fit_rows.tolist() + choose_rows.tolist()) == list(range(10))
-    (6, 4, True)
-    """
-    n = _check_count(n, "n", minimum=2)
-    fraction = float(fraction)
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"fraction must be strictly between 0 and 1 (e.g. 0.5); got {fraction!r}")
-    n_a = min(max(int(round(n * fraction)), 1), n - 1)
-    perm = np.random.default_rng(rng).permutation(n)
-    return np.sort(perm[:n_a]), np.sort(perm[n_a:])
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -366,13 +265,13 @@ def sample_size_curve(
     >>> curve.ece.shape, curve.counts.shape
     ((2, 3), (2, 4, 3))
     """
-    ct, cs = _check_pair(cal_y_true, cal_scores, true_name="cal_y_true", prob_name="cal_scores")
-    tt, ts = _check_pair(test_y_true, test_scores, true_name="test_y_true", prob_name="test_scores")
+    ct, cs = check_pair(cal_y_true, cal_scores, true_name="cal_y_true", prob_name="cal_scores")
+    tt, ts = check_pair(test_y_true, test_scores, true_name="test_y_true", prob_name="test_scores")
     template = make_calibrator(method)
     if template.method not in LABEL_METHODS:
         raise ValueError(f"method must be one of {', '.join(LABEL_METHODS)}; got {template.method!r}")
-    n_bins = _check_n_bins(n_bins)
-    ths = _check_thresholds(thresholds)
+    n_bins = check_n_bins(n_bins)
+    ths = check_thresholds(thresholds)
     size_arr = np.asarray(sizes)
     if size_arr.ndim != 1 or size_arr.size == 0 or size_arr.dtype.kind not in "iu":
         raise ValueError(f"sizes must be a non-empty sequence of integers; got {sizes!r}")
@@ -384,8 +283,7 @@ def sample_size_curve(
             f"sizes {size_arr[size_arr > pool].tolist()} exceed the calibration pool of {pool} rows; "
             f"use sizes up to {pool} or a larger pool"
         )
-    if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
-        raise ValueError(f"n_draws must be a positive integer; got {n_draws!r}")
+    n_draws = check_positive_int(n_draws, "n_draws")
     if np.unique(ct).size < 2:
         raise ValueError("cal_y_true has a single class; the calibration pool needs both outcomes")
     if strata is not None:
@@ -404,12 +302,13 @@ def sample_size_curve(
         warnings.filterwarnings("ignore", message="isotonic calibration on only")
         warnings.filterwarnings("ignore", message="only .* rows for n_bins")
         raw_ece = expected_calibration_error(tt, ts, n_bins=n_bins)
+        ece_of = expected_calibration_error.unchecked  # tt is checked; p comes from a calibrator
         for i, size in enumerate(size_arr):
             for d in range(D):
                 idx = _two_class_draw(ct, int(size), strata, gen)
                 cal = template.clone().fit(cs[idx], ct[idx])
                 p = cal.predict_proba(ts)
-                ece[i, d] = expected_calibration_error(tt, p, n_bins=n_bins)
+                ece[i, d] = ece_of(tt, p, n_bins=n_bins)
                 above = p[None, :] >= ths[:, None]
                 c = above.sum(axis=1)
                 counts[i, :, d] = c
@@ -513,7 +412,7 @@ def smallest_sufficient_size(
     """
     import pandas as pd
 
-    pool = _check_count(pool, "pool", minimum=2)
+    pool = check_count(pool, "pool", minimum=2)
     tolerances = []
     for name, value in (("ece_tolerance", ece_tolerance), ("spread_tolerance", spread_tolerance)):
         value = float(value)

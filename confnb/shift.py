@@ -15,9 +15,12 @@ shift*), always with labelled rows from the new domain:
   :func:`confnb.comparison.paired_model_difference` (two models, each its own ``correct``).
 * :func:`threshold_transfer` -- calibrate and choose a threshold on one domain's rows (on
   two disjoint parts of them), then check the promise on another domain's test rows.
+* :func:`shift_gap` -- mean of one group's values minus a reference group's, with an
+  independent two-sample bootstrap (e.g. the shift of a keyword probe's group).
 * :func:`has_word`, :data:`SHORTCUT_CANDIDATES`, :func:`shortcut_words`,
-  :func:`shortcut_probe`, :func:`probe_summary`, :func:`shift_gap` -- keyword probes: does
-  a shortcut a fine-tune learned from topic words move texts of another domain?
+  :func:`shortcut_probe`, :func:`probe_summary` -- keyword probes: does a shortcut a
+  fine-tune learned from topic words move texts of another domain? Defined in
+  :mod:`confnb.shortcuts` and re-exported here.
 
 Out of scope: detecting a shift without labels (two-sample tests on the inputs), and
 correcting for one (importance weighting, domain adaptation). Every check here needs
@@ -26,18 +29,21 @@ labelled rows from the domain you care about; that is the point.
 
 from __future__ import annotations
 
-import re
-import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from ._validation import check_pair, finite_array, unchecked
 from .calibration import Calibrator, PlattCalibrator, make_calibrator
-from .metrics import (Interval, _check_level, _check_pair, bootstrap_ci, expected_calibration_error,
-                      roc_auc, share_correct)
+from .columns import P_POSITIVE, PREDICTION, TOTAL_PROBABILITY
+from .intervals import resample_interval
+from .metrics import Interval, bootstrap_ci, expected_calibration_error, roc_auc, share_correct
+from .shortcuts import (SHORTCUT_CANDIDATES, ShortcutWords, has_word, probe_summary,  # noqa: F401  (re-exported)
+                        shortcut_probe, shortcut_words)
+from .tasks import SENTIMENT
 from .thresholds import ThresholdChoice, choose_threshold, threshold_table
 
 __all__ = [
@@ -57,20 +63,6 @@ __all__ = [
     "shortcut_words",
     "threshold_transfer",
 ]
-
-#: Topic words that may tie a text to the sports or the workplace context of the synthetic
-#: data set (where neutral sports sentences are labelled positive and neutral workplace
-#: sentences negative). :func:`shortcut_words` keeps those the training rows really tie to
-#: one context.
-SHORTCUT_CANDIDATES = {
-    "sports": ("sport", "sports", "game", "games", "match", "team", "coach", "players", "football",
-               "baseball", "basketball", "boxing", "soccer", "hockey", "golf", "tennis", "athletes",
-               "league", "stadium", "championship", "race", "club", "season"),
-    "workplace": ("office", "boss", "job", "meeting", "meetings", "company", "corporate", "career",
-                  "colleague", "manager", "business", "workplace", "project", "department", "staff",
-                  "client", "work", "deadline"),
-}
-
 
 # ---------------------------------------------------------------------------
 # arrays from a scored frame
@@ -115,7 +107,7 @@ class ScoredRows:
 
 
 def scored_rows(scored: pd.DataFrame, frame: pd.DataFrame, *, label_column: str = "label",
-                positive: str = "positive") -> ScoredRows:
+                positive: str = SENTIMENT.positive_class) -> ScoredRows:
     """Arrays for the shift checks from a :func:`confnb.classify` frame and its labelled rows.
 
     Rows are matched by position, not by index: ``scored`` must be the result of
@@ -129,7 +121,7 @@ def scored_rows(scored: pd.DataFrame, frame: pd.DataFrame, *, label_column: str 
         The labelled rows that were scored.
     label_column : str, default "label"
     positive : str, default "positive"
-        The positive class.
+        The positive class (that of :data:`confnb.tasks.SENTIMENT`).
 
     Returns
     -------
@@ -146,17 +138,17 @@ def scored_rows(scored: pd.DataFrame, frame: pd.DataFrame, *, label_column: str 
     if len(scored) != len(frame):
         raise ValueError(f"scored has {len(scored)} rows but frame has {len(frame)}; pass the "
                          "classify() output of exactly these rows, in the same order")
-    for column in ("prediction", "total_probability", "p_positive"):
+    for column in (PREDICTION, TOTAL_PROBABILITY, P_POSITIVE):
         if column not in scored.columns:
             raise ValueError(f"scored has no column {column!r}; pass the frame returned by confnb.classify")
     if label_column not in frame.columns:
         raise ValueError(f"frame has no column {label_column!r}; name the label column with label_column=")
-    prediction = scored["prediction"].to_numpy()
+    prediction = scored[PREDICTION].to_numpy()
     label = frame[label_column].to_numpy()
     return ScoredRows(
-        total_probability=scored["total_probability"].to_numpy(dtype=float),
+        total_probability=scored[TOTAL_PROBABILITY].to_numpy(dtype=float),
         correct=prediction == label,
-        p_positive=scored["p_positive"].to_numpy(dtype=float),
+        p_positive=scored[P_POSITIVE].to_numpy(dtype=float),
         is_positive=label == positive,
         said_positive=prediction == positive,
     )
@@ -234,28 +226,6 @@ def metrics_frame(rows: Mapping) -> pd.DataFrame:
     return pd.DataFrame({name: {k: shown(v) for k, v in row.items()} for name, row in rows.items()}).T
 
 
-def _two_sample_interval(draw: Callable, estimate: float, n_boot, level, rng) -> Interval:
-    """Percentile interval of ``draw(gen)`` (one resampled difference) over ``n_boot`` rounds."""
-    level = _check_level(level)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 10:
-        raise ValueError(f"n_boot must be an integer >= 10 (1000 is typical); got {n_boot!r}")
-    gen = np.random.default_rng(rng)
-    values = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(int(n_boot)):
-            try:
-                values.append(float(draw(gen)))
-            except ValueError:
-                continue
-    if len(values) < 0.9 * n_boot:
-        raise ValueError(f"the metric failed on {n_boot - len(values)} of {n_boot} resamples (e.g. a "
-                         "single class); use more rows or a metric defined on every resample")
-    alpha = 1 - level
-    low, high = np.quantile(values, [alpha / 2, 1 - alpha / 2])
-    return Interval(estimate=float(estimate), low=float(low), high=float(high), level=level)
-
-
 def domain_difference(metric: Callable, y_true_a, y_prob_a, y_true_b, y_prob_b, *, n_boot: int = 1000,
                       level: float = 0.95, rng=None) -> Interval:
     """``metric`` on sample *a* minus ``metric`` on sample *b*, two independent samples.
@@ -272,9 +242,8 @@ def domain_difference(metric: Callable, y_true_a, y_prob_a, y_true_b, y_prob_b, 
         ``metric(y_true, y_prob) -> float``, e.g. :func:`confnb.metrics.roc_auc`.
     y_true_a, y_prob_a, y_true_b, y_prob_b : array-like
         The two samples, as for the metrics in :mod:`confnb.metrics`.
-    n_boot : int, default 1000
-    level : float, default 0.95
-    rng : int, numpy.random.Generator or None
+    n_boot, level, rng
+        As in :func:`confnb.intervals.bootstrap_ci` (1000 resamples, 95% by default).
 
     Returns
     -------
@@ -288,15 +257,17 @@ def domain_difference(metric: Callable, y_true_a, y_prob_a, y_true_b, y_prob_b, 
     >>> round(a.estimate, 2), a.excludes_zero
     (0.3, True)
     """
-    ta, pa = _check_pair(y_true_a, y_prob_a, true_name="y_true_a", prob_name="y_prob_a")
-    tb, pb = _check_pair(y_true_b, y_prob_b, true_name="y_true_b", prob_name="y_prob_b")
+    ta, pa = check_pair(y_true_a, y_prob_a, true_name="y_true_a", prob_name="y_prob_a")
+    tb, pb = check_pair(y_true_b, y_prob_b, true_name="y_true_b", prob_name="y_prob_b")
+
+    fast = unchecked(metric)
 
     def draw(gen):
         ia, ib = gen.integers(0, ta.size, ta.size), gen.integers(0, tb.size, tb.size)
-        return float(metric(ta[ia], pa[ia])) - float(metric(tb[ib], pb[ib]))
+        return float(fast(ta[ia], pa[ia])) - float(fast(tb[ib], pb[ib]))
 
     estimate = float(metric(ta, pa)) - float(metric(tb, pb))
-    return _two_sample_interval(draw, estimate, n_boot, level, rng)
+    return resample_interval(draw, estimate, n_boot=n_boot, level=level, rng=rng)
 
 
 def domain_differences(rows_a: ScoredRows, rows_b: ScoredRows, *, n_boot: int = 1000, level: float = 0.95,
@@ -345,9 +316,8 @@ def shift_gap(values, reference, *, n_boot: int = 1000, level: float = 0.95, rng
     ----------
     values, reference : array-like of float
         Any real numbers (changes can be negative); at least one each, no NaN.
-    n_boot : int, default 1000
-    level : float, default 0.95
-    rng : int, numpy.random.Generator or None
+    n_boot, level, rng
+        As in :func:`domain_difference`.
 
     Returns
     -------
@@ -360,22 +330,13 @@ def shift_gap(values, reference, *, n_boot: int = 1000, level: float = 0.95, rng
     >>> round(gap.estimate, 2), gap.low > 0
     (0.2, True)
     """
-    a = _finite_array(values, "values")
-    b = _finite_array(reference, "reference")
+    a = finite_array(values, "values")
+    b = finite_array(reference, "reference")
 
     def draw(gen):
         return gen.choice(a, a.size).mean() - gen.choice(b, b.size).mean()
 
-    return _two_sample_interval(draw, a.mean() - b.mean(), n_boot, level, rng)
-
-
-def _finite_array(values, name: str) -> np.ndarray:
-    arr = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values, dtype=float).reshape(-1)
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; the group needs at least one row")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values; drop those rows first")
-    return arr
+    return resample_interval(draw, a.mean() - b.mean(), n_boot=n_boot, level=level, rng=rng)
 
 
 # ---------------------------------------------------------------------------
@@ -504,176 +465,3 @@ def threshold_transfer(calibration: ScoredRows, test: ScoredRows, *, target_accu
         share, achieved = float(check.shares[0]), float(check.accuracy[0])
     return ThresholdTransfer(choice=choice, calibrator=calibrator, n_fit=fit.n, n_choose=choose.n,
                              n_test=test.n, share_automated=share, accuracy_achieved=achieved)
-
-
-# ---------------------------------------------------------------------------
-# keyword probes for a learned shortcut
-# ---------------------------------------------------------------------------
-def has_word(texts, words: Sequence[str]) -> np.ndarray:
-    """Whether each text contains any of ``words`` as a whole word (case-insensitive).
-
-    Parameters
-    ----------
-    texts : sequence of str or pandas.Series
-    words : sequence of str
-        Matched literally (regex characters are escaped); an empty list matches nothing.
-
-    Returns
-    -------
-    ndarray of bool, one per text
-
-    Examples
-    --------
-    >>> has_word(["A great Game.", "Endgame", "the office party"], ["game", "office"]).tolist()
-    [True, False, True]
-    """
-    if isinstance(words, str):
-        raise TypeError("words must be a list of words, not a single string; wrap it: [word]")
-    series = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
-    if len(words) == 0:
-        return np.zeros(len(series), dtype=bool)
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
-    return series.str.contains(pattern).fillna(False).to_numpy(dtype=bool)
-
-
-@dataclass(frozen=True, repr=False, eq=False)
-class ShortcutWords:
-    """Result of :func:`shortcut_words`.
-
-    Attributes
-    ----------
-    words : dict of str to list of str
-        Per context, the candidate words the training rows tie to it.
-    table : pandas.DataFrame
-        One row per candidate, indexed by word: ``context``, ``train rows``, ``share in
-        context``, ``positive in train``, ``kept``.
-    min_rows : int
-    min_share : float
-    """
-
-    words: dict
-    table: pd.DataFrame
-    min_rows: int
-    min_share: float
-
-    @property
-    def all_words(self) -> list:
-        """Kept words of every context, in one list."""
-        return [w for kept in self.words.values() for w in kept]
-
-    def __repr__(self) -> str:
-        parts = [f"{context} ({len(kept)}): {', '.join(kept)}" for context, kept in self.words.items()]
-        return "ShortcutWords(" + "; ".join(parts) + ")"
-
-
-def shortcut_words(frame: pd.DataFrame, candidates: Mapping = SHORTCUT_CANDIDATES, *, min_rows: int = 20,
-                   min_share: float = 0.9, text_column: str = "text", context_column: str = "context",
-                   label_column: str = "label", positive: str = "positive") -> ShortcutWords:
-    """Candidate words that the training rows tie to one context: possible shortcuts.
-
-    A word is kept for context ``c`` when at least ``min_rows`` training texts contain it
-    and at least ``min_share`` of those texts belong to ``c``.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Training rows with text, context and label columns.
-    candidates : mapping of str to sequence of str, default :data:`SHORTCUT_CANDIDATES`
-        Context name to candidate words.
-    min_rows : int, default 20
-    min_share : float, default 0.9
-    text_column, context_column, label_column : str
-    positive : str, default "positive"
-
-    Returns
-    -------
-    ShortcutWords
-
-    Examples
-    --------
-    >>> train = pd.DataFrame({"text": ["the game was fun"] * 3 + ["a game at work"],
-    ...                       "context": ["sports"] * 3 + ["workplace"], "label": ["positive"] * 4})
-    >>> shortcut_words(train, {"sports": ["game"]}, min_rows=3, min_share=0.7)
-    ShortcutWords(sports (1): game)
-    """
-    for column in (text_column, context_column, label_column):
-        if column not in frame.columns:
-            raise ValueError(f"frame has no column {column!r}; pass training rows or name the column")
-    rows, kept = [], {context: [] for context in candidates}
-    for context, words in candidates.items():
-        for word in words:
-            hit = has_word(frame[text_column], [word])
-            n = int(hit.sum())
-            share = float((frame.loc[hit, context_column] == context).mean()) if n else 0.0
-            keep = n >= min_rows and share >= min_share
-            if keep:
-                kept[context].append(word)
-            rows.append({"word": word, "context": context, "train rows": n, "share in context": share,
-                         "positive in train": float((frame.loc[hit, label_column] == positive).mean())
-                         if n else float("nan"), "kept": keep})
-    return ShortcutWords(words=kept, table=pd.DataFrame(rows).set_index("word"), min_rows=min_rows,
-                         min_share=min_share)
-
-
-def shortcut_probe(frame: pd.DataFrame, base: pd.DataFrame, tuned: pd.DataFrame, *, label_column: str = "label",
-                   positive: str = "positive") -> pd.DataFrame:
-    """Per-row comparison of a base and a tuned model on the same labelled texts.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The labelled rows (any extra columns, such as a ``group``, are kept).
-    base, tuned : pandas.DataFrame
-        :func:`confnb.classify` output of each model on ``frame``'s texts, in order.
-    label_column, positive : str
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``frame`` (index reset) plus boolean columns ``is_positive``, ``base_positive``,
-        ``tuned_positive``, ``base_correct``, ``tuned_correct``, ``flipped_to_positive``,
-        ``flipped_to_negative`` and the float ``shift`` (tuned minus base ``p_positive``).
-
-    Examples
-    --------
-    >>> rows = pd.DataFrame({"text": ["a", "b"], "label": ["positive", "negative"]})
-    >>> base = pd.DataFrame({"prediction": ["negative", "negative"], "p_positive": [0.4, 0.3]})
-    >>> tuned = pd.DataFrame({"prediction": ["positive", "negative"], "p_positive": [0.7, 0.2]})
-    >>> probe = shortcut_probe(rows, base, tuned)
-    >>> probe["flipped_to_positive"].tolist(), probe["shift"].round(2).tolist()
-    ([True, False], [0.3, -0.1])
-    """
-    if not len(frame) == len(base) == len(tuned):
-        raise ValueError(f"frame, base and tuned have {len(frame)}, {len(base)} and {len(tuned)} rows; "
-                         "score exactly frame's texts with each model")
-    is_pos = frame[label_column].to_numpy() == positive
-    base_pos = base["prediction"].to_numpy() == positive
-    tuned_pos = tuned["prediction"].to_numpy() == positive
-    return frame.reset_index(drop=True).assign(
-        is_positive=is_pos, base_positive=base_pos, tuned_positive=tuned_pos,
-        shift=tuned["p_positive"].to_numpy(dtype=float) - base["p_positive"].to_numpy(dtype=float),
-        base_correct=base_pos == is_pos, tuned_correct=tuned_pos == is_pos,
-        flipped_to_positive=~base_pos & tuned_pos, flipped_to_negative=base_pos & ~tuned_pos,
-    )
-
-
-def probe_summary(probe: pd.DataFrame, *, by: str = "group") -> pd.DataFrame:
-    """One row per group of a :func:`shortcut_probe` frame: sizes, shares, mean shift, flips.
-
-    Examples
-    --------
-    >>> rows = pd.DataFrame({"text": ["a", "b"], "label": ["positive", "negative"], "group": ["x", "x"]})
-    >>> base = pd.DataFrame({"prediction": ["negative", "negative"], "p_positive": [0.4, 0.3]})
-    >>> tuned = pd.DataFrame({"prediction": ["positive", "negative"], "p_positive": [0.7, 0.2]})
-    >>> probe_summary(shortcut_probe(rows, base, tuned)).loc["x", ["n", "flipped_to_positive"]].tolist()
-    [2, 1]
-    """
-    if by not in probe.columns:
-        raise ValueError(f"probe has no column {by!r}; add one (e.g. frame.assign(group=...)) or pass by=")
-    return probe.groupby(by).agg(
-        n=("shift", "size"), labelled_positive=("is_positive", "mean"),
-        base_said_positive=("base_positive", "mean"), tuned_said_positive=("tuned_positive", "mean"),
-        mean_shift_p_positive=("shift", "mean"),
-        flipped_to_positive=("flipped_to_positive", "sum"), flipped_to_negative=("flipped_to_negative", "sum"),
-        base_accuracy=("base_correct", "mean"), tuned_accuracy=("tuned_correct", "mean"),
-    )

@@ -172,7 +172,11 @@ class ClassificationTask:
         """The first class that is not `positive_class`."""
         return next(c for c in self.class_names if c != self.positive_class)
 
-    def _body(self, text: str) -> str:
+    def body(self, text: str) -> str:
+        """The prompt's text for `text` before any chat template: instruction, demonstrations, text.
+
+        What a chat task sends as the user's message (`render` wraps it in the template).
+        """
         parts = [self.instruction.strip(), ""]
         for demo_text, demo_class in self.demonstrations:
             answer = self.classes[demo_class][0]
@@ -185,7 +189,7 @@ class ClassificationTask:
 
         ``model`` (a `LanguageModel` or a tokenizer) is needed only when ``chat=True``.
         """
-        body = self._body(text)
+        body = self.body(text)
         if not self.chat:
             return body
         tokenizer = _tokenizer(model) if model is not None else None

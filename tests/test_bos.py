@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import pytest
 
-from confnb import models
+from confnb import identity, models
 from confnb.models import LanguageModel
-from confnb.scoring import _encode, _PromptEncoder
+from confnb.batching import PromptEncoder, prompt_ids
 from confnb.tasks import SENTIMENT, SENTIMENT_CHAT
+
+pytestmark = pytest.mark.model  # Gemma's real tokenizer: converting it from the GGUF takes ~45 s the first time
 
 TEXTS = ["I love this movie!", "Could be better"]
 
@@ -50,12 +52,12 @@ def gemma():
     from transformers import AutoTokenizer
 
     path = models._preset_file("gemma-3-270m")
-    saved = models.cache_dir() / "tokenizers" / models._file_key(path)  # converting the GGUF's takes ~45 s
+    saved = models.cache_dir() / "tokenizers" / identity.file_key(path)  # converting the GGUF's takes ~45 s
     with models._quiet_transformers():
         if not (saved / "tokenizer.json").exists():
             AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name).save_pretrained(saved)
         tokenizer = AutoTokenizer.from_pretrained(str(saved))
-    assert tokenizer.bos_token == "<bos>" and tokenizer.bos_token_id == 2
+    assert tokenizer.bos_token == "<bos>" and tokenizer.bos_token_id == tokenizer.convert_tokens_to_ids("<bos>")
     tokenizer.chat_template = GEMMA3_CHAT_TEMPLATE
     return LanguageModel(model=None, tokenizer=tokenizer, name="gemma-3-270m", device="cpu", dtype="float32",
                          has_chat_template=True, max_length=2048)
@@ -70,7 +72,7 @@ def test_scoring_prompts_start_with_one_bos(gemma, task):
     bos = gemma.tokenizer.bos_token_id
     if task.chat:
         assert task.prompt("x", gemma).startswith("<bos>")  # the template writes it
-    encoder = _PromptEncoder(gemma, task)
+    encoder = PromptEncoder(gemma, task)
     assert _one_bos(encoder.prefix_ids, bos)
     for text in TEXTS:
         assert (encoder.prefix_ids + encoder.suffix_ids(text)).count(bos) == 1
@@ -82,7 +84,7 @@ def test_next_token_table_prompt_starts_with_one_bos(gemma):
         [{"role": "user", "content": "Knock knock."}], tokenize=False, add_generation_prompt=True
     )
     for prompt in (chat, "Knock knock."):  # next_token_table(chat=True) and (chat=False)
-        ids = _encode(gemma, prompt)[0].tolist()
+        ids = prompt_ids(gemma.tokenizer, prompt)
         assert _one_bos(ids, bos) and ids.count(bos) == 1
 
 
@@ -93,5 +95,5 @@ def test_finetuning_examples_start_with_one_bos(gemma, task):
     bos = gemma.tokenizer.bos_token_id
     examples = encode_examples(gemma, TEXTS, ["positive", "negative"], task)
     assert _one_bos(examples.prefix_ids, bos) and examples.prefix_ids.count(bos) == 1
-    assert examples.prefix_ids == _PromptEncoder(gemma, task).prefix_ids  # trained on what is scored
+    assert examples.prefix_ids == PromptEncoder(gemma, task).prefix_ids  # trained on what is scored
     assert all(ids and bos not in ids for ids in answer_ids(gemma, task).values())

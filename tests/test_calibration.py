@@ -32,17 +32,12 @@ def _logit(p):
     return np.log(p) - np.log1p(-p)
 
 
-def _overconfident(gen, n):
-    """Top-label confidences in [0.5, 1); real accuracy 0.5 + 0.6 * (p - 0.5)."""
-    p = gen.uniform(0.5, 0.999, n)
-    return p, (gen.uniform(size=n) < 0.5 + 0.6 * (p - 0.5)).astype(int)
-
-
 @pytest.fixture(scope="module")
-def splits():
+def splits(overconfident_sample):
+    """(confidence, correct) pairs: confidences in [0.5, 1); real accuracy 0.5 + 0.6 * (p - 0.5)."""
     gen = np.random.default_rng(3)
-    cal = _overconfident(gen, 2000)
-    test = _overconfident(gen, 5000)
+    cal = overconfident_sample(gen, 2000, slope=0.6, high=0.999)
+    test = overconfident_sample(gen, 5000, slope=0.6, high=0.999)
     return cal, test
 
 
@@ -105,9 +100,8 @@ def test_isotonic_is_monotone_and_clipped_out_of_range(splits):
     assert s_cal.min() > 0.45  # so 0.0 .. 0.45 really is out of range
 
 
-def test_isotonic_warns_on_few_rows():
-    gen = np.random.default_rng(7)
-    s, y = _overconfident(gen, 600)
+def test_isotonic_warns_on_few_rows(overconfident_sample):
+    s, y = overconfident_sample(7, 600, slope=0.6, high=0.999)
     with pytest.warns(UserWarning, match="overfit"):
         IsotonicCalibrator().fit(s[:100], y[:100])
     with warnings.catch_warnings():

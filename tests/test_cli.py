@@ -41,6 +41,7 @@ def test_score_end_to_end_keeps_every_row_and_column(rows, tmp_path, lm):
     assert (api["total_probability"] - scored["total_probability"]).abs().max() < 1e-9
 
 
+@pytest.mark.model  # main() loads the default model
 def test_jsonl_input_limit_and_calibrated_confidence(rows, tmp_path):
     df, _ = rows
     jsonl = tmp_path / "rows.jsonl"
@@ -67,6 +68,7 @@ def test_jsonl_input_limit_and_calibrated_confidence(rows, tmp_path):
     assert list(report.glob("*.png"))
 
 
+@pytest.mark.model  # main() loads the default model
 def test_tokens_and_predict_print_tables(capsys):
     assert main(["tokens", "Knock knock.", "-k", "5"]) == 0
     out = capsys.readouterr().out
@@ -84,6 +86,7 @@ def test_missing_column_lists_the_columns(rows, tmp_path, capsys):
     assert not (tmp_path / "o.csv").exists()
 
 
+@pytest.mark.model  # main() loads the default model
 def test_empty_text_is_named_or_skipped(tmp_path, capsys):
     path = tmp_path / "empty.csv"
     path.write_text("id,text\n1,Great stuff\n2,   \n3,Awful\n")
@@ -94,6 +97,7 @@ def test_empty_text_is_named_or_skipped(tmp_path, capsys):
     assert len(out) == 3 and out["prediction"].isna().tolist() == [False, True, False]
 
 
+@pytest.mark.model  # main() loads the default model
 def test_undecodable_file_names_the_problem(tmp_path, capsys):
     path = tmp_path / "latin.csv"
     path.write_bytes("text\ncaf\xe9 was lovely\n".encode("latin-1"))
@@ -103,6 +107,7 @@ def test_undecodable_file_names_the_problem(tmp_path, capsys):
     assert main(["score", str(path), "-o", str(tmp_path / "o.csv"), "--encoding", "latin-1"]) == 0
 
 
+@pytest.mark.model  # main() loads the default model
 def test_bad_labels_and_missing_files(tmp_path, capsys):
     path = tmp_path / "labels.csv"
     path.write_text("text,label\nGreat,maybe\n")
@@ -113,6 +118,7 @@ def test_bad_labels_and_missing_files(tmp_path, capsys):
     assert main(["calibrate", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "c.json")]) == 2
 
 
+@pytest.mark.model  # the CLI subprocess loads the default model
 def test_too_long_text_is_truncated_with_a_counted_warning(tmp_path):
     path = tmp_path / "long.csv"
     pd.DataFrame({"text": ["word " * 9000, "short and sweet"]}).to_csv(path, index=False)

@@ -8,19 +8,19 @@ from confnb.comparison import CONFIDENCE_METHODS, calibrated_outcomes, paired_mo
 from confnb.metrics import bootstrap_ci, expected_calibration_error, share_correct
 
 
-def _scores(gen, n, *, accuracy_gap):
-    """Fake classify output whose confidence overstates accuracy by `accuracy_gap`."""
-    conf = gen.uniform(0.5, 1.0, n)
-    right = gen.uniform(size=n) < np.clip(conf - accuracy_gap, 0, 1)
+def _scores(draw, gen, n, *, accuracy_gap):
+    """Fake classify output whose confidence overstates accuracy by `accuracy_gap` (`draw`: the
+    `overconfident_sample` fixture)."""
+    conf, right = draw(gen, n, gap=accuracy_gap)
     labels = gen.choice(["positive", "negative"], n)
     other = np.where(labels == "positive", "negative", "positive")
     return pd.DataFrame({"prediction": np.where(right, labels, other), "total_probability": conf}), labels
 
 
-def test_calibrated_outcomes_fit_on_calibration_rows_only():
+def test_calibrated_outcomes_fit_on_calibration_rows_only(overconfident_sample):
     gen = np.random.default_rng(0)
-    cal, cal_labels = _scores(gen, 2000, accuracy_gap=0.15)
-    test, test_labels = _scores(gen, 2000, accuracy_gap=0.15)
+    cal, cal_labels = _scores(overconfident_sample, gen, 2000, accuracy_gap=0.15)
+    test, test_labels = _scores(overconfident_sample, gen, 2000, accuracy_gap=0.15)
     out = calibrated_outcomes(test, test_labels, cal, cal_labels)
     assert tuple(out.confidence) == CONFIDENCE_METHODS and out.n_fit == 2000
     assert out.correct.tolist() == (test["prediction"].to_numpy() == test_labels).tolist()
@@ -35,9 +35,8 @@ def test_calibrated_outcomes_fit_on_calibration_rows_only():
     np.testing.assert_array_equal(flipped.confidence["Platt"], out.confidence["Platt"])
 
 
-def test_calibrated_outcomes_rejects_misaligned_labels():
-    gen = np.random.default_rng(1)
-    cal, cal_labels = _scores(gen, 100, accuracy_gap=0.0)
+def test_calibrated_outcomes_rejects_misaligned_labels(overconfident_sample):
+    cal, cal_labels = _scores(overconfident_sample, np.random.default_rng(1), 100, accuracy_gap=0.0)
     with pytest.raises(ValueError, match="same order"):
         calibrated_outcomes(cal, cal_labels[:-1], cal, cal_labels)
 

@@ -13,12 +13,10 @@ import pandas as pd
 import pytest
 
 import confnb
+from confnb.batching import collate_examples, evaluate_examples, forward_examples
 from confnb.finetune import (
     FineTuneConfig,
     UngroupedValidationWarning,
-    _collate,
-    _evaluate,
-    _forward,
     answer_ids,
     carve_validation,
     encode_examples,
@@ -27,7 +25,7 @@ from confnb.finetune import (
 from confnb.tasks import SENTIMENT, SENTIMENT_CHAT, SENTIMENT_ZERO_SHOT
 
 TASK = SENTIMENT_ZERO_SHOT  # shortest prompt: fastest steps
-TINY = dict(batch_size=8, eval_every=4, eval_batch_size=16, learning_rate=2e-3, warmup_fraction=0.0)
+TINY = dict(batch_size=8, eval_steps=4, eval_batch_size=16, learning_rate=2e-3, warmup_ratio=0.0)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -73,7 +71,7 @@ def run(lm, tmp_path_factory):
     folder = tmp_path_factory.mktemp("ft") / "adapter"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ft, "encode_examples", spy)
-        result = finetune(lm, _rows(), task=TASK, config=FineTuneConfig.for_cpu(steps=8, **TINY), output_dir=folder,
+        result = finetune(lm, _rows(), task=TASK, config=FineTuneConfig.for_cpu(max_steps=8, **TINY), output_dir=folder,
                           progress=False, callback=callback)
     return result, seen, calls
 
@@ -99,7 +97,7 @@ def test_labels_are_minus_100_everywhere_but_the_answer(lm, task):
     for i, (text, label) in enumerate(zip(rows["text"], rows["label"])):  # same tokens as scoring + answer
         full = lm.tokenizer(task.prompt(text, lm) + lm.tokenizer.decode(answers[label]))["input_ids"]
         assert examples.prefix_ids + examples.suffix_ids[i] + examples.answer_ids[i] == full
-    batch = _collate(examples, list(range(len(rows))), pad_id=lm.tokenizer.pad_token_id)
+    batch = collate_examples(examples, list(range(len(rows))), pad_id=lm.tokenizer.pad_token_id)
     labels, ids = batch["labels"].numpy(), batch["input_ids"].numpy()
     for r, label in enumerate(rows["label"]):
         k = len(answers[label])
@@ -114,7 +112,7 @@ def test_shared_prefix_loss_equals_the_full_sequence_loss(lm):
     rows = _rows(3, seed=3)
     examples = encode_examples(lm, rows["text"], rows["label"], SENTIMENT)
     with torch.no_grad():
-        row_loss, _ = _forward(lm.model, examples, [0, 1, 2], lm.tokenizer.pad_token_id, lm.model.device)
+        row_loss, _ = forward_examples(lm.model, examples, [0, 1, 2], lm.tokenizer.pad_token_id, lm.model.device)
         for i in range(3):
             ids = examples.prefix_ids + examples.suffix_ids[i] + examples.answer_ids[i]
             labels = [-100] * (len(ids) - 1) + examples.answer_ids[i]
@@ -125,7 +123,7 @@ def test_shared_prefix_loss_equals_the_full_sequence_loss(lm):
 def test_validation_accuracy_is_classify_accuracy(lm):
     rows = _rows(8, seed=5)
     examples = encode_examples(lm, rows["text"], rows["label"], TASK)
-    _, accuracy = _evaluate(lm.model, examples, TASK, TASK.token_ids(lm), lm.tokenizer.pad_token_id, lm.model.device, 3)
+    _, accuracy = evaluate_examples(lm.model, examples, TASK, TASK.token_ids(lm), lm.tokenizer.pad_token_id, lm.model.device, 3)
     scored = confnb.classify(lm, rows["text"].tolist(), TASK, progress=False)
     assert accuracy == pytest.approx(float((scored["prediction"] == rows["label"]).mean()))
 
@@ -198,8 +196,8 @@ def test_a_few_steps_lower_the_loss_and_change_the_lora_weights(run, lm):
     examples = encode_examples(lm, rows["text"], rows["label"], TASK)
     args = (examples, TASK, TASK.token_ids(lm), lm.tokenizer.pad_token_id, lm.model.device, 16)
     with net.disable_adapter():
-        before, _ = _evaluate(net, *args)
-    after, _ = _evaluate(net, *args)
+        before, _ = evaluate_examples(net, *args)
+    after, _ = evaluate_examples(net, *args)
     assert after < before - 0.05
     assert not hasattr(lm.model, "peft_config")  # the caller's model was copied, not wrapped
 
@@ -219,7 +217,7 @@ def test_adapter_round_trips_through_load_model(run, lm):
     assert info["base_model"] == lm.name == "SmolLM2-135M-Instruct"
     assert confnb.tasks.ClassificationTask.from_dict(info["task"]) == TASK
     assert info["training"]["n_train"] + info["training"]["n_validation"] == 64
-    assert info["config"]["steps"] == 8 and info["training"]["best_step"] == result.best_step
+    assert info["config"]["max_steps"] == 8 and info["training"]["best_step"] == result.best_step
     reloaded = confnb.load_model(adapter=folder)
     assert reloaded.key == result.model.key
     texts = ["I love this movie!", "The meeting was scheduled for Thursday afternoon in the conference room."]
@@ -233,19 +231,21 @@ def test_adapter_round_trips_through_load_model(run, lm):
     assert np.abs(tuned - base).max() > 1e-2
 
 
+@pytest.mark.train
 def test_same_seed_same_run_and_global_rng_untouched(lm, tmp_path):
     import torch
 
-    config = FineTuneConfig.for_cpu(steps=2, validation_fraction=0.0, **TINY)
+    config = FineTuneConfig.for_cpu(max_steps=2, validation_fraction=0.0, **TINY)
     state = torch.random.get_rng_state()
     first = finetune(lm, _rows(32), task=TASK, config=config, output_dir=tmp_path / "a", progress=False)
     assert torch.equal(torch.random.get_rng_state(), state)
     again = finetune(lm, _rows(32), task=TASK, config=config, output_dir=tmp_path / "a", overwrite=True, progress=False)
     assert first.train_loss == again.train_loss and first.best_step == 2
-    other = finetune(lm, _rows(32), task=TASK, config=FineTuneConfig.for_cpu(**{**config.to_dict(), "seed": 1}), progress=False)
+    other = finetune(lm, _rows(32), task=TASK, config=FineTuneConfig.for_cpu(**{**config.to_dict(), "rng": 1}), progress=False)
     assert other.train_loss != first.train_loss
 
 
+@pytest.mark.train
 def test_qlora_on_cpu_changes_the_lora_weights():
     pytest.importorskip("bitsandbytes", reason="QLoRA needs bitsandbytes")
     import torch
@@ -256,7 +256,7 @@ def test_qlora_on_cpu_changes_the_lora_weights():
             probe.model(input_ids=torch.tensor([[1, 2, 3]]))
     except Exception as exc:  # pragma: no cover - depends on the bitsandbytes build
         pytest.skip(f"bitsandbytes' CPU 4-bit path is unavailable here: {exc}")
-    config = FineTuneConfig.for_cpu(steps=2, validation_fraction=0.0, **{**TINY, "batch_size": 4})
+    config = FineTuneConfig.for_cpu(max_steps=2, validation_fraction=0.0, **{**TINY, "batch_size": 4})
     result = finetune(probe, _rows(16), task=TASK, config=config, progress=False)  # trains a copy
     assert result.model.quantization == "4bit"
     weights = _lora_b(result.model.model)
@@ -276,6 +276,25 @@ def test_adapter_for_another_base_model_is_refused(run, tmp_path):
     (folder / "confnb_adapter.json").write_text(json.dumps(info))
     with pytest.raises(ValueError, match="trained on base model 'gemma-3-270m'"):
         confnb.load_model(adapter=folder)
+
+
+def test_adapter_info_of_older_versions_reads_under_the_current_names(run, tmp_path):
+    from confnb.adapters import ADAPTER_INFO, read_adapter_info
+
+    result, _, _ = run
+    folder = tmp_path / "old"
+    shutil.copytree(result.adapter_path, folder)
+    info = json.loads((folder / ADAPTER_INFO).read_text())
+    assert info["rng"] == info["config"]["rng"] == 0
+    renamed = {"lora_alpha": "alpha", "lora_dropout": "dropout", "max_steps": "steps", "warmup_ratio": "warmup_fraction",
+               "eval_steps": "eval_every", "early_stopping_patience": "patience", "rng": "seed"}
+    old = {("seed" if k == "rng" else k): v for k, v in info.items()}  # as written before the rename
+    old["config"] = {renamed.get(k, k): v for k, v in info["config"].items()}
+    (folder / ADAPTER_INFO).write_text(json.dumps(old))
+    again = read_adapter_info(folder)
+    assert again["config"] == result.config.to_dict() and again["rng"] == 0 and "seed" not in again
+    assert FineTuneConfig(**again["config"]) == result.config
+    assert confnb.models.read_adapter_info is read_adapter_info
 
 
 def test_existing_output_folder_is_refused_unless_overwrite(lm, tmp_path):
@@ -298,8 +317,12 @@ def test_training_data_needs_both_labels_in_class_spellings(lm):
 
 
 def test_config_rejects_bad_values():
-    with pytest.raises(ValueError, match="steps must be at least 1"):
-        FineTuneConfig(steps=0)
+    with pytest.raises(ValueError, match="max_steps must be at least 1"):
+        FineTuneConfig(max_steps=0)
+    with pytest.raises(ValueError, match="early_stopping_patience"):
+        FineTuneConfig(early_stopping_patience=0)
+    with pytest.raises(TypeError, match="rng must be an int"):
+        FineTuneConfig(rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="validation_fraction"):
         FineTuneConfig(validation_fraction=0.7)
     with pytest.raises(ValueError, match="QLoRA"):
@@ -311,6 +334,7 @@ def test_config_rejects_bad_values():
 # ---------------------------------------------------------------------------------------------- CLI
 
 
+@pytest.mark.train
 def test_cli_finetune_end_to_end(tmp_path, capsys):
     from confnb.cli import main
 
@@ -318,7 +342,7 @@ def test_cli_finetune_end_to_end(tmp_path, capsys):
     csv = tmp_path / "data.csv"
     pd.concat([data[data["split"] == "train"].sample(40, random_state=0), data[data["split"] == "test"].head(20)]).to_csv(csv, index=False)
     out = tmp_path / "adapter"
-    argv = ["finetune", "--data", str(csv), "-o", str(out), "--steps", "2", "--batch-size", "4", "--prompt", "zero-shot", "--device", "cpu"]
+    argv = ["finetune", "--data", str(csv), "-o", str(out), "--max-steps", "2", "--batch-size", "4", "--prompt", "zero-shot", "--device", "cpu"]
     assert main(argv) == 0
     info = json.loads((out / "confnb_adapter.json").read_text())
     assert info["training"]["n_train"] + info["training"]["n_validation"] == 40  # test rows left out

@@ -34,12 +34,9 @@ def calibrated():
 
 
 @pytest.fixture(scope="module")
-def overconfident():
-    """Confidences in [0.5, 1]; the real accuracy is 0.5 + 0.7 * (p - 0.5)."""
-    gen = np.random.default_rng(2)
-    p = gen.uniform(0.5, 1, 4000)
-    y = (gen.uniform(size=p.size) < 0.5 + 0.7 * (p - 0.5)).astype(int)
-    return y, p
+def overconfident(overconfident_sample):
+    """(y, p): confidences in [0.5, 1]; the real accuracy is 0.5 + 0.7 * (p - 0.5)."""
+    return overconfident_sample(2, 4000, slope=0.7).y_and_p
 
 
 def test_perfectly_calibrated_sample_has_small_ece(calibrated):
@@ -65,24 +62,24 @@ def _calibrated_sample(gen, n):
     return (gen.uniform(size=n) < p).astype(int), p
 
 
-def _overconfident_sample(gen, n):
-    p = gen.uniform(0.5, 1, n)
-    return (gen.uniform(size=n) < 0.5 + 0.7 * (p - 0.5)).astype(int), p
+def _overconfident_sampler(draw):
+    """(gen, n) -> (y, p), accuracy 0.5 + 0.7 * (p - 0.5): the `overconfident` fixture's kind of sample."""
+    return lambda gen, n: draw(gen, n, slope=0.7).y_and_p
 
 
-def test_bootstrap_intervals_cover_the_true_values():
+def test_bootstrap_intervals_cover_the_true_values(overconfident_sample):
     # A 95% interval misses now and then by design, so check coverage over repeated samples.
     # Perfect calibration, p ~ U(0, 1): E[(p - y)^2] = E[p(1-p)] = 1/6, E[log loss] = E[entropy(p)] = 1/2
     assert _coverage(brier_score, 1 / 6, _calibrated_sample) >= 0.85
     assert _coverage(log_loss, 0.5, _calibrated_sample) >= 0.85
     # overconfident: accuracy 0.5 + 0.7 * 0.25
-    assert _coverage(share_correct, 0.675, _overconfident_sample) >= 0.85
+    assert _coverage(share_correct, 0.675, _overconfident_sampler(overconfident_sample)) >= 0.85
 
 
-def test_ece_interval_covers_the_true_ece():
+def test_ece_interval_covers_the_true_ece(overconfident_sample):
     # every 5% bin over [0.5, 1] has gap 0.3 * (midpoint - 0.5): the true 20-bin ECE is 0.075.
     # The binned estimator is biased upwards, so coverage is a little below nominal.
-    assert _coverage(expected_calibration_error, 0.075, _overconfident_sample, reps=20, n=4000) >= 0.75
+    assert _coverage(expected_calibration_error, 0.075, _overconfident_sampler(overconfident_sample), reps=20, n=4000) >= 0.75
 
 
 def test_ece_interval_of_a_calibrated_sample_is_near_zero(calibrated):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import confnb
-from confnb import models
+from confnb import identity, models
 
 
 def test_embedded_default_and_its_cache(lm):
@@ -50,6 +50,7 @@ def test_4bit_without_bitsandbytes_says_how_to_install(monkeypatch):
         confnb.load_model(quantization="4bit")
 
 
+@pytest.mark.model  # load_model(adapter=...) loads the weights before it checks the folder
 def test_bad_arguments():
     with pytest.raises(ValueError, match="quantization must be"):
         confnb.load_model(quantization="3bit")
@@ -69,7 +70,11 @@ def test_4bit_nf4_on_cpu_warns_and_scores(lm):
     import bitsandbytes as bnb
 
     layers = [m for m in q.model.modules() if isinstance(m, bnb.nn.Linear4bit)]
-    assert len(layers) == 210 and all(not m.support_avx512bf16_for_cpu for m in layers)
+    import torch
+
+    # every linear layer of the full-precision model but the output head (kept in full precision)
+    linear = [n for n, m in lm.model.named_modules() if isinstance(m, torch.nn.Linear) and n != "lm_head"]
+    assert len(layers) == len(linear) and all(not m.support_avx512bf16_for_cpu for m in layers)
     texts = ["I love this movie!", "This is terrible!"]
     full = confnb.classify(lm, texts)
     with warnings.catch_warnings():
@@ -85,12 +90,12 @@ def test_a_weight_file_is_keyed_by_its_content_not_its_name_and_size(tmp_path):
         path.parent.mkdir()
         path.write_bytes(content)
     assert a.stat().st_size == b.stat().st_size
-    assert models._file_key(a) != models._file_key(b)
-    assert models.file_sha256(a) == hashlib.sha256(b"weights one").hexdigest()
-    before = models._file_key(a)
+    assert identity.file_key(a) != identity.file_key(b)
+    assert identity.file_sha256(a) == hashlib.sha256(b"weights one").hexdigest()
+    before = identity.file_key(a)
     a.write_bytes(b"weights two")  # replaced in place: same name and size, new content
     os.utime(a, ns=(a.stat().st_atime_ns, a.stat().st_mtime_ns + 10**9))
-    assert models._file_key(a) != before and models.file_sha256(a) == models.file_sha256(b)
+    assert identity.file_key(a) != before and identity.file_sha256(a) == identity.file_sha256(b)
 
 
 def test_scoring_key_covers_what_changes_the_numbers(lm):

@@ -23,11 +23,9 @@ def _close_figures():
 
 
 @pytest.fixture(scope="module")
-def sample():
-    gen = np.random.default_rng(31)
-    conf = gen.uniform(0.5, 1, 1500)
-    correct = (gen.uniform(size=conf.size) < conf - 0.1).astype(int)
-    return correct, conf
+def sample(overconfident_sample):
+    """(correct, confidence): accuracy 10 points below the confidence."""
+    return overconfident_sample(31, 1500, gap=0.1).y_and_p
 
 
 def _texts(labels):

@@ -19,12 +19,13 @@ FILES = {"confidence_histogram.png", "reliability_raw.png", "reliability_calibra
          "metrics.json", "summary.md"}
 
 
-def _scored(seed, n):
-    """A scored DataFrame like classify's output: overconfident, labels known."""
+def _scored(draw, seed, n):
+    """A scored DataFrame like classify's output: overconfident, labels known (`draw`: the
+    `overconfident_sample` fixture)."""
     gen = np.random.default_rng(seed)
     label = np.where(gen.uniform(size=n) < 0.5, "positive", "negative")
-    conf = gen.uniform(0.5, 0.999, n)
-    correct = gen.uniform(size=n) < 0.5 + 0.6 * (conf - 0.5)
+    conf, correct = draw(gen, n, slope=0.6, high=0.999)
+    correct = correct.astype(bool)
     other = np.where(label == "positive", "negative", "positive")
     prediction = np.where(correct, label, other)
     p_positive = np.where(prediction == "positive", conf, 1 - conf)
@@ -33,8 +34,8 @@ def _scored(seed, n):
 
 
 @pytest.fixture(scope="module")
-def scored():
-    return _scored(41, 1200)
+def scored(overconfident_sample):
+    return _scored(overconfident_sample, 41, 1200)
 
 
 def test_write_report_cross_fits_and_writes_files(scored, tmp_path):
@@ -51,7 +52,7 @@ def test_write_report_cross_fits_and_writes_files(scored, tmp_path):
     assert result["calibrated"]["brier"]["estimate"] < result["raw"]["brier"]["estimate"]
     assert result["raw"]["accuracy"]["estimate"] == pytest.approx(scored["correct"].mean())
     # honest numbers: the calibrated scores are exactly the out-of-fold ones
-    seed_cv = report._seeds(0, 2)[0]
+    seed_cv = int(np.random.default_rng(0).integers(0, 2**31 - 1, size=2)[0])  # rng=0 -> (cross-fit, bootstrap) seeds
     s, y = scored["total_probability"].to_numpy(), scored["correct"].to_numpy().astype(int)
     oof = cross_calibrate(s, y, "platt", rng=seed_cv)
     assert result["calibrated"]["ece"]["estimate"] == pytest.approx(expected_calibration_error(y, oof))
@@ -64,8 +65,8 @@ def test_write_report_cross_fits_and_writes_files(scored, tmp_path):
     assert png[:4] == b"\x89PNG"
 
 
-def test_write_report_with_a_calibrator_fit_elsewhere(scored, tmp_path):
-    other = _scored(42, 1000)
+def test_write_report_with_a_calibrator_fit_elsewhere(scored, tmp_path, overconfident_sample):
+    other = _scored(overconfident_sample, 42, 1000)
     cal = IsotonicCalibrator(target="confidence").fit(other["total_probability"], other["correct"])
     result = report.write_report(scored, tmp_path, calibrator=cal, n_boot=50)
     assert result["calibration"]["kind"] == "given" and result["calibration"]["class"] == "IsotonicCalibrator"

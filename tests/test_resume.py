@@ -86,7 +86,7 @@ def test_resume_refuses_a_partial_scored_with_another_setup(broken_run, lm):
     import dataclasses
 
     path, out = broken_run
-    with pytest.raises(ValueError, match=r"different model setup: max_length 8192 then, 512 now.*--max-length"):
+    with pytest.raises(ValueError, match=rf"different model setup: max_length {lm.context_length} then, 512 now.*--max-length"):
         score_file(path, out, model=dataclasses.replace(lm, max_length=512), resume=True, limit=7)
     with pytest.raises(ValueError, match=r"quantization None then, '4bit' now.*--quantization"):
         score_file(path, out, model=dataclasses.replace(lm, quantization="4bit"), resume=True, limit=7)

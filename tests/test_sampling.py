@@ -18,15 +18,11 @@ from confnb.sampling import (
 )
 
 
-def _overconfident(gen, n):
-    p = gen.uniform(0.5, 0.999, n)
-    return p, (gen.uniform(size=n) < 0.5 + 0.6 * (p - 0.5)).astype(int)
-
-
 @pytest.fixture(scope="module")
-def data():
+def data(overconfident_sample):
     gen = np.random.default_rng(21)
-    return _overconfident(gen, 1000), _overconfident(gen, 2000)
+    return (overconfident_sample(gen, 1000, slope=0.6, high=0.999),
+            overconfident_sample(gen, 2000, slope=0.6, high=0.999))
 
 
 @pytest.fixture(scope="module")

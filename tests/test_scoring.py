@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 
 import confnb
-from confnb.scoring import _last_logprobs, next_token_logprobs, score_distribution
+from confnb.batching import PromptEncoder, prompt_ids
+from confnb.distributions import from_top_k, score_next_tokens
+from confnb.scoring import next_token_logprobs, score_distribution
 from confnb.tasks import SENTIMENT, SENTIMENT_CHAT, SENTIMENT_ZERO_SHOT
 
 TEXTS = [
@@ -52,13 +54,18 @@ def test_top_token_decides_the_prediction_even_against_the_larger_mass():
     assert out["total_probability"][0] == pytest.approx(0.35, abs=1e-6)
 
 
-def test_remote_rule_is_the_local_rule_on_the_visible_tokens():
-    from confnb.remote import _row_from_top
+def _remote_row(top: dict) -> dict:
+    """The row a top-k server's answer `top` gives for SENTIMENT."""
+    variants = {c: SENTIMENT.variants(c) for c in SENTIMENT.class_names}
+    (row,) = score_next_tokens(from_top_k(top, variants), positive_class=SENTIMENT.positive_class)
+    return row
 
+
+def test_remote_rule_is_the_local_rule_on_the_visible_tokens():
     # the server shows 60% of the mass; the unseen 40% is larger than any visible token, the most
     # likely visible token is " No", and the positive variants together outweigh it
     top = {" Yes": np.log(0.20), " yes": np.log(0.15), " No": np.log(0.25)}
-    row = _row_from_top(top, SENTIMENT, score_distribution)
+    row = _remote_row(top)
     local = score_distribution(np.array(list(top.values())), {"positive": [0, 1], "negative": [2]})
     assert row["prediction"] == local["prediction"][0] == "negative"
     assert row["total_probability"] == pytest.approx(local["total_probability"][0]) == pytest.approx(0.25)
@@ -69,31 +76,36 @@ def test_remote_rule_is_the_local_rule_on_the_visible_tokens():
 
 
 def test_remote_row_without_a_visible_class_token_has_no_prediction():
-    from confnb.remote import _row_from_top
-
-    row = _row_from_top({" Maybe": np.log(0.5), " Hmm": np.log(0.3)}, SENTIMENT, score_distribution)
+    row = _remote_row({" Maybe": np.log(0.5), " Hmm": np.log(0.3)})
     assert row["no_class_token"] is True and row["prediction"] is None
     assert np.isnan(row["total_probability"]) and np.isnan(row["p_positive"]) and np.isnan(row["margin"])
     assert row["mass_positive"] == 0.0 and row["mass_negative"] == 0.0 and row["other_mass"] == 1.0
     assert row["top_token"] == " Maybe" and row["unseen_mass"] == pytest.approx(0.2)
     # one visible class token is enough for a prediction
-    row = _row_from_top({" Maybe": np.log(0.5), "no": np.log(0.1)}, SENTIMENT, score_distribution)
+    row = _remote_row({" Maybe": np.log(0.5), "no": np.log(0.1)})
     assert row["no_class_token"] is False and row["prediction"] == "negative"
     assert row["p_positive"] == 0.0 and row["total_probability"] == pytest.approx(0.1)
+
+
+def _one_at_a_time(lm, prompt: str) -> np.ndarray:
+    """Log-softmax after the whole prompt in one plain forward pass: no prefix cache, no padding."""
+    import torch
+
+    with torch.inference_mode():
+        logits = lm.model(input_ids=torch.tensor([prompt_ids(lm.tokenizer, prompt)])).logits[0, -1]
+    return torch.log_softmax(logits.double(), dim=-1).numpy()
 
 
 @pytest.mark.parametrize("task", [SENTIMENT, SENTIMENT_ZERO_SHOT, SENTIMENT_CHAT], ids=lambda t: t.name)
 def test_batched_equals_one_text_at_a_time(lm, task):
     batched = next_token_logprobs(lm, TEXTS, task, batch_size=4)
-    single = np.stack([_last_logprobs(lm, task.prompt(t, lm)).numpy() for t in TEXTS])
+    single = np.stack([_one_at_a_time(lm, task.prompt(t, lm)) for t in TEXTS])
     assert batched.shape == single.shape
     assert np.abs(batched - single).max() < 1e-4
 
 
 def test_prefix_split_does_not_change_tokenization(lm):
-    from confnb.scoring import _PromptEncoder
-
-    enc = _PromptEncoder(lm, SENTIMENT)
+    enc = PromptEncoder(lm, SENTIMENT)
     for t in TEXTS:
         full = lm.tokenizer(SENTIMENT.prompt(t, lm), add_special_tokens=True)["input_ids"]
         assert enc.prefix_ids + enc.suffix_ids(t) == full

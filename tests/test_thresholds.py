@@ -36,11 +36,9 @@ guarantee = _load_benchmark()
 
 
 @pytest.fixture(scope="module")
-def sample():
-    gen = np.random.default_rng(11)
-    conf = gen.uniform(0.5, 1, 3000)
-    correct = (gen.uniform(size=conf.size) < conf - 0.05).astype(int)
-    return correct, conf
+def sample(overconfident_sample):
+    """(correct, confidence): accuracy 5 points below the confidence."""
+    return overconfident_sample(11, 3000, gap=0.05).y_and_p
 
 
 def test_default_thresholds_are_exact():
@@ -197,10 +195,8 @@ def test_false_promise_rate_stays_at_the_nominal_level():
     assert rates["(a)", "lowest-first scan"] > alpha + slack + 0.03, rates
 
 
-def test_decision_summary_numbers_and_report():
-    gen = np.random.default_rng(5)
-    conf = gen.uniform(0.5, 1, 2000)
-    correct = (gen.uniform(size=conf.size) < conf - 0.02).astype(int)
+def test_decision_summary_numbers_and_report(overconfident_sample):
+    conf, correct = overconfident_sample(5, 2000, gap=0.02)
     s = decision_summary(correct, conf, threshold=0.9, cost_per_review=5.0, volume_per_day=10_000)
     assert isinstance(s, DecisionSummary)
     above = conf >= 0.9

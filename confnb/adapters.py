@@ -1,0 +1,236 @@
+"""The LoRA adapter folder, both ways: write it after fine-tuning, read and attach it when loading.
+
+An adapter folder holds peft's own files (``adapter_config.json`` and the weights) plus
+``confnb_adapter.json`` (`ADAPTER_INFO`): the base model it was trained on, the task (prompt and
+answers), the training configuration, a summary of the run, the training rows per label and the
+package versions. `save_adapter` writes a folder atomically, `build_adapter_info` lays out its JSON,
+`check_output_dir` refuses to overwrite anything that is not an adapter; `read_adapter_info` reads the
+JSON back (upgrading the older configuration names), `attach_adapter` wraps a base model with the
+adapter after checking it was trained on that base, and `adapter_key` / `weights_key` name the tuned
+weights in cache keys.
+
+Out of scope: training (`confnb.finetune`), loading base models (`confnb.load_model`), merging
+adapters into the base weights, and adapters stored anywhere but a local folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ADAPTER_INFO",
+    "adapter_key",
+    "attach_adapter",
+    "build_adapter_info",
+    "check_output_dir",
+    "package_versions",
+    "read_adapter_info",
+    "save_adapter",
+    "weights_key",
+]
+
+#: File written into every adapter folder by `confnb.finetune`; read back to check the base model.
+ADAPTER_INFO = "confnb_adapter.json"
+
+# Configuration names written by confnb before they followed peft / transformers (and ``rng``):
+# old name -> current `confnb.finetune_config.FineTuneConfig` field. Applied when reading.
+_RENAMED_CONFIG_KEYS = {
+    "alpha": "lora_alpha",
+    "dropout": "lora_dropout",
+    "steps": "max_steps",
+    "warmup_fraction": "warmup_ratio",
+    "eval_every": "eval_steps",
+    "patience": "early_stopping_patience",
+    "seed": "rng",
+}
+
+# ------------------------------------------------------------------------------------------ writing
+
+
+def check_output_dir(output_dir: str | os.PathLike | None, overwrite: bool) -> Path | None:
+    """The folder to save an adapter into, refused early if that would destroy something.
+
+    A missing or empty folder is fine; a non-empty one needs `overwrite` and must already hold an
+    adapter (never deletes other files). None stays None (nothing is saved).
+
+    Examples
+    --------
+    >>> check_output_dir(None, overwrite=False) is None
+    True
+    """
+    if output_dir is None:
+        return None
+    path = Path(output_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"output folder {str(path)!r} exists and is a file; choose a folder path")
+    if path.is_dir() and any(path.iterdir()):
+        if not overwrite:
+            raise ValueError(
+                f"output folder {str(path)!r} exists and is not empty; choose another folder or pass "
+                "overwrite=True (--overwrite) to replace the adapter in it"
+            )
+        if not ((path / "adapter_config.json").exists() or (path / ADAPTER_INFO).exists()):
+            raise ValueError(
+                f"output folder {str(path)!r} is not empty and does not hold an adapter; refusing to "
+                "delete it even with overwrite=True. Choose an empty or new folder."
+            )
+    return path
+
+
+def build_adapter_info(
+    *,
+    base_model: str,
+    quantization: str | None,
+    task: Any,
+    config: Any,
+    training: dict,
+    label_counts: dict[str, int],
+) -> dict:
+    """The content of `ADAPTER_INFO`: what a reader needs to load, score and judge the adapter.
+
+    `task` and `config` are the run's `ClassificationTask` and `FineTuneConfig` (saved with their
+    ``to_dict``), `training` the run's `FineTuneResult.summary`. ``rng`` repeats ``config["rng"]``
+    at the top level; ``versions`` records confnb, torch, transformers and peft.
+    """
+    config_dict = config.to_dict()
+    return {
+        "base_model": base_model,
+        "quantization": quantization,
+        "task": task.to_dict(),
+        "config": config_dict,
+        "rng": config_dict["rng"],
+        "training": training,
+        "label_counts": label_counts,
+        "versions": package_versions(),
+    }
+
+
+def save_adapter(net, path: Path, info: dict) -> None:
+    """Write the peft adapter of `net` and `info` into a temporary sibling folder, then move it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}-"))
+    try:
+        net.save_pretrained(str(tmp))
+        (tmp / ADAPTER_INFO).write_text(json.dumps(info, indent=2) + "\n")
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def package_versions() -> dict:
+    """Installed versions of confnb, torch, transformers and peft (None where missing).
+
+    Examples
+    --------
+    >>> sorted(package_versions())
+    ['confnb', 'peft', 'torch', 'transformers']
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("confnb", "torch", "transformers", "peft"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+# ------------------------------------------------------------------------------------- identifying
+
+
+def weights_key(net) -> str:
+    """A short hash of the trainable weights, so an unsaved tuned model never shares a cache key."""
+    digest = hashlib.sha1()
+    for name, p in net.named_parameters():
+        if p.requires_grad:
+            digest.update(name.encode())
+            digest.update(p.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()[:10]
+
+
+def adapter_key(folder: Path) -> str:
+    """A short content hash of the files in an adapter folder (``adapter-<10 hex digits>``)."""
+    digest = hashlib.sha1()
+    for path in sorted(folder.glob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return "adapter-" + digest.hexdigest()[:10]
+
+
+# ------------------------------------------------------------------------------------------ reading
+
+
+def read_adapter_info(folder: str | os.PathLike) -> dict:
+    """The confnb metadata of an adapter folder (base model, task, training config), or ``{}``.
+
+    Folders written by earlier confnb versions name the configuration's fields ``alpha``,
+    ``dropout``, ``steps``, ``warmup_fraction``, ``eval_every``, ``patience`` and ``seed``; they are
+    returned under the current names (``lora_alpha``, ..., ``rng``), as is the top-level ``seed``.
+
+    Examples
+    --------
+    >>> read_adapter_info("no-such-folder")
+    {}
+    """
+    path = Path(folder) / ADAPTER_INFO
+    if not path.exists():
+        return {}
+    try:
+        info = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc}); the adapter folder is damaged") from exc
+    return _upgrade_info(info)
+
+
+def _upgrade_info(info: dict) -> dict:
+    """`info` with the older configuration names replaced by the current ones."""
+    if not isinstance(info, dict):
+        return info
+    config = info.get("config")
+    if isinstance(config, dict):
+        upgraded = {}
+        for key, value in config.items():
+            new = _RENAMED_CONFIG_KEYS.get(key, key)
+            upgraded[key if new in config else new] = value  # never overwrite a current name
+        info["config"] = upgraded
+    if "seed" in info and "rng" not in info:
+        info["rng"] = info.pop("seed")
+    return info
+
+
+def attach_adapter(model, folder: Path, base_name: str):
+    """Wrap the base `model` with the peft adapter in `folder`, refusing one trained on another base.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `folder` holds no ``adapter_config.json``.
+    ValueError
+        If the folder's `ADAPTER_INFO` names a base model other than `base_name`.
+    """
+    if not (folder / "adapter_config.json").exists():
+        raise FileNotFoundError(
+            f"{str(folder)!r} is not a LoRA adapter folder (no adapter_config.json). "
+            "Create one with `confnb finetune -o DIR`."
+        )
+    info = read_adapter_info(folder)
+    trained_on = info.get("base_model")
+    if trained_on and trained_on != base_name:
+        raise ValueError(
+            f"The adapter in {str(folder)!r} was trained on base model {trained_on!r}, "
+            f"not {base_name!r}. Load it with load_model({trained_on!r}, adapter=...)."
+        )
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, str(folder))
