@@ -13,7 +13,7 @@ Tiers (markers registered in pyproject.toml; ``make check`` runs ``-m unit``):
 ``train``; a doctest whose examples call one of `MODEL_CALLS` outside ``# doctest: +SKIP`` gets
 ``model``; what the rules cannot see (a test that calls ``load_model`` or ``finetune`` itself, or
 runs the CLI on the default model) is marked in its file. A ``unit`` item that loads model weights
-fails with `ModelLoadInUnitTest` (see `pytest_runtest_setup` below), so a missing marker shows up
+fails with `ModelLoadInUnitTest` (see `_UnitGuard` below), so a missing marker shows up
 the first time ``make check`` runs.
 """
 

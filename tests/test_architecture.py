@@ -69,3 +69,29 @@ def test_the_pure_modules_import_no_model_code():
     # the arithmetic of scores must be usable (and testable) without torch or a backend
     for name in ("distributions", "columns", "identity"):
         assert not set(GRAPH[name]) & {"models", "remote", "scoring", "finetune", "batching"}, name
+
+
+def _module_map() -> dict[str, set[str] | None]:
+    """README's module map: module -> the confnb modules it may import (None: not restricted)."""
+    text = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Module map", 1)[1].split("\n## ", 1)[0]
+    table = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`") and cells[0] != "module":
+            allowed = cells[2]
+            names = {n.strip() for n in allowed.split(",")} - {"—"}
+            table[cells[0].strip("`")] = None if "above" in allowed or "below" in allowed else names
+    return table, section
+
+
+def test_the_readme_module_map_lists_every_module_and_what_it_imports():
+    table, section = _module_map()
+    assert set(table) == set(MODULES) | {"__init__"}, "README module map and confnb/ disagree"
+    for name, allowed in table.items():
+        if allowed is not None and name in GRAPH:
+            extra = set(GRAPH[name]) - allowed
+            assert not extra, f"confnb/{name}.py imports {sorted(extra)}, which README's module map does not allow"
+    for name, path in MODULES.items():
+        if len(path.read_text().splitlines()) > 500:
+            assert f"`{name}` (about" in section, f"confnb/{name}.py is over 500 lines: say why in README's module map"
