@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "check_adapter_folder",
     "ADAPTER_INFO",
     "adapter_key",
     "attach_adapter",
@@ -209,8 +210,8 @@ def _upgrade_info(info: dict) -> dict:
     return info
 
 
-def attach_adapter(model, folder: Path, base_name: str):
-    """Wrap the base `model` with the peft adapter in `folder`, refusing one trained on another base.
+def check_adapter_folder(folder: Path, base_name: str) -> None:
+    """Refuse a folder that is not an adapter, or one trained on another base model (before any load).
 
     Raises
     ------
@@ -224,13 +225,18 @@ def attach_adapter(model, folder: Path, base_name: str):
             f"{str(folder)!r} is not a LoRA adapter folder (no adapter_config.json). "
             "Create one with `confnb finetune -o DIR`."
         )
-    info = read_adapter_info(folder)
-    trained_on = info.get("base_model")
+    trained_on = read_adapter_info(folder).get("base_model")
     if trained_on and trained_on != base_name:
         raise ValueError(
             f"The adapter in {str(folder)!r} was trained on base model {trained_on!r}, "
             f"not {base_name!r}. Load it with load_model({trained_on!r}, adapter=...)."
         )
+
+
+def attach_adapter(model, folder: Path, base_name: str):
+    """Wrap the base `model` with the peft adapter in `folder`, refusing one trained on another base
+    (see `check_adapter_folder`)."""
+    check_adapter_folder(folder, base_name)
     from peft import PeftModel
 
     return PeftModel.from_pretrained(model, str(folder))

@@ -129,6 +129,7 @@ def cmd_tokens(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from . import columns as col
     from .scoring import classify
 
     texts = [t for t in args.texts]
@@ -138,8 +139,9 @@ def cmd_predict(args) -> int:
     lm = _load(args)
     task = _task(args)
     frame = classify(lm, texts, task, batch_size=args.batch_size, progress=False)
-    cols = ["text", "prediction", "total_probability", "p_positive"] + [c for c in frame if c.startswith("mass_")] + ["other_mass", "top_token"]
-    frame = frame[cols].assign(top_token=frame["top_token"].map(repr))
+    masses = [c for c in frame if c.startswith(col.MASS_PREFIX)]
+    shown = ["text", col.PREDICTION, col.TOTAL_PROBABILITY, col.P_POSITIVE, *masses, col.OTHER_MASS, col.TOP_TOKEN]
+    frame = frame[shown].assign(**{col.TOP_TOKEN: frame[col.TOP_TOKEN].map(repr)})
     _print_frame(frame)
     return 0
 

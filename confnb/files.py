@@ -21,13 +21,10 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import pandas as pd
 
-from .tasks import NEGATIVE_SPELLINGS, POSITIVE_SPELLINGS, SENTIMENT, ClassificationTask, label_text
+from .columns import is_score_column
+from .tasks import SENTIMENT, ClassificationTask, label_to_class
 
-__all__ = ["label_to_class", "read_chunks", "score_file"]
-
-#: Columns added by scoring; an input that already has one is refused rather than overwritten.
-SCORE_COLUMNS = ("prediction", "total_probability", "p_positive", "margin", "other_mass", "no_class_token", "top_token", "unseen_mass", "correct", "calibrated_prediction", "confidence")
-
+__all__ = ["label_to_class", "read_chunks", "score_file"]  # label_to_class lives in confnb.tasks
 
 
 def _is_jsonl(path: Path) -> bool:
@@ -67,39 +64,6 @@ def read_chunks(path: str | os.PathLike, *, encoding: str = "utf-8", chunksize: 
         if not _is_jsonl(path):
             raise
         raise ValueError(f"could not parse {str(path)!r} as JSONL (one JSON object per line): {exc}") from exc
-
-
-def label_to_class(values: pd.Series, task: ClassificationTask = SENTIMENT) -> pd.Series:
-    """Map label values to the task's class names.
-
-    Class names are kept; common spellings of a binary label (1/0, true/false, yes/no, pos/neg,
-    fresh/rotten) map to the positive / negative class. Anything else is an error that lists the
-    unknown values.
-
-    >>> label_to_class(pd.Series(["1", "negative", "Yes"])).tolist()
-    ['positive', 'negative', 'positive']
-    """
-    names = set(task.class_names)
-    out = []
-    unknown = set()
-    for v in values:
-        text = label_text(v) or ""
-        if text in names:
-            out.append(text)
-        elif text.lower() in POSITIVE_SPELLINGS:
-            out.append(task.positive_class)
-        elif text.lower() in NEGATIVE_SPELLINGS:
-            out.append(task.negative_class)
-        else:
-            out.append(None)
-            unknown.add(text)
-    if unknown:
-        shown = ", ".join(repr(u) for u in sorted(unknown)[:5])
-        raise ValueError(
-            f"label column has values that are not classes: {shown}. "
-            f"Use {sorted(names)} (or 1/0, true/false)."
-        )
-    return pd.Series(out, index=values.index, dtype=object)
 
 
 def score_file(
@@ -355,7 +319,7 @@ def _check_columns(chunk: pd.DataFrame, text_column: str, label_column: str | No
     for name, flag in ((text_column, "--text-column"), (label_column, "--label-column")):
         if name is not None and name not in found:
             raise ValueError(f"column {name!r} not found; the file has columns {found}. Choose one with {flag}.")
-    clash = [c for c in found if c in SCORE_COLUMNS or c.startswith("mass_")]
+    clash = [c for c in found if is_score_column(c)]
     if clash:
         raise ValueError(
             f"the input already has column(s) {clash}, which scoring would overwrite; "

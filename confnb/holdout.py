@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .files import label_to_class
+from .tasks import label_to_class
 
 __all__ = ["UngroupedValidationWarning", "carve_validation", "check_training_frame"]
 
@@ -28,7 +28,7 @@ def check_training_frame(train_df: pd.DataFrame, task, text_column: str, label_c
     Checks that `train_df` is a non-empty DataFrame with `text_column` and `label_column`, that a
     ``split`` column, if any, says ``train`` on every row (calibration and test rows must stay unseen),
     that no text is empty, and that every class of `task` has rows. The copy carries the texts as
-    ``text`` and the labels, mapped to the task's class names (`confnb.files.label_to_class`), as
+    ``text`` and the labels, mapped to the task's class names (`confnb.tasks.label_to_class`), as
     ``label``.
 
     Examples

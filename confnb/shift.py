@@ -451,7 +451,7 @@ def threshold_transfer(calibration: ScoredRows, test: ScoredRows, *, target_accu
     >>> result.n_fit, result.n_choose, result.outcome
     (500, 500, 'kept')
     """
-    from .sampling import split_rows
+    from .draws import split_rows
 
     fit_idx, choose_idx = split_rows(calibration.n, fraction=fraction, rng=rng)
     fit, choose = calibration.take(fit_idx), calibration.take(choose_idx)

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
+    "label_to_class",
     "NEGATIVE_SPELLINGS",
     "POSITIVE_SPELLINGS",
     "SENTIMENT",
@@ -365,3 +367,36 @@ SENTIMENT = ClassificationTask(
     demonstrations=DEMONSTRATIONS,
     name="sentiment",
 )
+
+
+def label_to_class(values: pd.Series, task: ClassificationTask = SENTIMENT) -> pd.Series:
+    """Map label values to the task's class names.
+
+    Class names are kept; common spellings of a binary label (1/0, true/false, yes/no, pos/neg,
+    fresh/rotten) map to the positive / negative class. Anything else is an error that lists the
+    unknown values.
+
+    >>> label_to_class(pd.Series(["1", "negative", "Yes"])).tolist()
+    ['positive', 'negative', 'positive']
+    """
+    names = set(task.class_names)
+    out = []
+    unknown = set()
+    for v in values:
+        text = label_text(v) or ""
+        if text in names:
+            out.append(text)
+        elif text.lower() in POSITIVE_SPELLINGS:
+            out.append(task.positive_class)
+        elif text.lower() in NEGATIVE_SPELLINGS:
+            out.append(task.negative_class)
+        else:
+            out.append(None)
+            unknown.add(text)
+    if unknown:
+        shown = ", ".join(repr(u) for u in sorted(unknown)[:5])
+        raise ValueError(
+            f"label column has values that are not classes: {shown}. "
+            f"Use {sorted(names)} (or 1/0, true/false)."
+        )
+    return pd.Series(out, index=values.index, dtype=object)

@@ -9,6 +9,8 @@ tokenizer_config.json) is set on it, as loading ``google/gemma-3-270m-it`` from 
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from confnb import identity, models
@@ -47,13 +49,13 @@ GEMMA3_CHAT_TEMPLATE = (
 @pytest.fixture(scope="module")
 def gemma():
     """A LanguageModel holding only Gemma-3-270m's real tokenizer (no weights: nothing here runs one)."""
-    if models._package_folder(models.PRESETS["gemma-3-270m"]["package"]) is None:
+    if importlib.util.find_spec(models.PRESETS["gemma-3-270m"]["package"]) is None:
         pytest.skip(f"gemma-3-270m is not installed ({models.PRESETS['gemma-3-270m']['pip']}; make setup installs it)")
     from transformers import AutoTokenizer
 
-    path = models._preset_file("gemma-3-270m")
+    path = models.preset_path("gemma-3-270m")
     saved = models.cache_dir() / "tokenizers" / identity.file_key(path)  # converting the GGUF's takes ~45 s
-    with models._quiet_transformers():
+    with models.quiet_transformers():
         if not (saved / "tokenizer.json").exists():
             AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name).save_pretrained(saved)
         tokenizer = AutoTokenizer.from_pretrained(str(saved))

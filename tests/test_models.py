@@ -50,8 +50,7 @@ def test_4bit_without_bitsandbytes_says_how_to_install(monkeypatch):
         confnb.load_model(quantization="4bit")
 
 
-@pytest.mark.model  # load_model(adapter=...) loads the weights before it checks the folder
-def test_bad_arguments():
+def test_bad_arguments():  # every check runs before any weights load
     with pytest.raises(ValueError, match="quantization must be"):
         confnb.load_model(quantization="3bit")
     with pytest.raises(ValueError, match="device must be"):
