@@ -32,6 +32,7 @@ from .distributions import score_distribution
 __all__ = [
     "PromptEncoder",
     "TrainingExamples",
+    "VerbalizerTrie",
     "after_prefix",
     "iter_logprob_batches",
     "left_pad",
@@ -139,11 +140,116 @@ def after_prefix(mask, n_prefix: int):
     return positions, attention
 
 
-def iter_logprob_batches(model: Any, task: Any, texts: Sequence[str], batch_size: int) -> Iterator[tuple[list[int], Any]]:
-    """Yield (row indices, log-probs tensor [B, vocab]) batch by batch, longest texts first.
+@dataclass(frozen=True)
+class VerbalizerTrie:
+    """Multi-token answers as a token trie: the positions one batched forward pass must compute.
 
-    The prompt's shared prefix is run once; its key/value cache is copied for every batch, so each
-    batch runs only the texts' own tokens, and only the last position's logits are computed.
+    A node is a proper prefix of some answer (its first token, its first two tokens, ...); answers
+    that share first tokens share nodes ("card arrival" and "card linking" share "card"). The
+    log-probability of an answer is the sum, over its tokens, of that token's log-probability after
+    the prompt followed by the node of the tokens before it.
+
+    Attributes
+    ----------
+    tokens, parents, depths : tuple of int
+        Per node: its last token, its parent node (-1: it follows the prompt directly), its length.
+    steps : tuple of tuple of (int, int)
+        Per answer: for each of its tokens, (node it is read after, -1 for the prompt; token id).
+
+    Examples
+    --------
+    >>> trie = VerbalizerTrie.build([(5, 6), (5, 7, 8)])
+    >>> trie.tokens, trie.parents, trie.steps[1]
+    ((5, 7), (-1, 0), ((-1, 5), (0, 7), (1, 8)))
+    """
+
+    tokens: tuple[int, ...]
+    parents: tuple[int, ...]
+    depths: tuple[int, ...]
+    steps: tuple[tuple[tuple[int, int], ...], ...]
+
+    @classmethod
+    def build(cls, sequences: Sequence[Sequence[int]]) -> "VerbalizerTrie":
+        """The trie of `sequences` (each of at least two token ids)."""
+        node_of: dict[tuple[int, ...], int] = {}
+        tokens: list[int] = []
+        parents: list[int] = []
+        steps = []
+        for seq in sequences:
+            seq = tuple(int(t) for t in seq)
+            if len(seq) < 2:
+                raise ValueError(f"a trie holds answers of two or more tokens, got {list(seq)}")
+            path = []
+            for k in range(1, len(seq)):
+                prefix = seq[:k]
+                if prefix not in node_of:
+                    node_of[prefix] = len(tokens)
+                    tokens.append(prefix[-1])
+                    parents.append(node_of[prefix[:-1]] if k > 1 else -1)
+                path.append(node_of[prefix])
+            steps.append(tuple(zip([-1, *path], seq)))
+        depths = []
+        for parent in parents:
+            depths.append(1 if parent < 0 else depths[parent] + 1)
+        return cls(tuple(tokens), tuple(parents), tuple(depths), tuple(steps))
+
+    def ancestry(self):
+        """Boolean tensor (n_nodes, n_nodes): node i may attend to node j (j is i or an ancestor)."""
+        import torch
+
+        n = len(self.tokens)
+        allowed = torch.zeros((n, n), dtype=torch.bool)
+        for i in range(n):
+            j = i
+            while j >= 0:
+                allowed[i, j] = True
+                j = self.parents[j]
+        return allowed
+
+
+def _answer_logprobs(net, trie: VerbalizerTrie, cache, first_logprobs, mask, n_prefix: int, device):
+    """Log-probability of each multi-token answer after each row's prompt: one forward pass.
+
+    The trie's nodes follow each row's cached prompt as one extra block of tokens; a 4-D attention
+    mask lets each node see the prompt and its own ancestors only, and its position continues the
+    row's positions, so each node's logits equal those of a separate pass over prompt + prefix.
+    """
+    import torch
+
+    rows, width = mask.shape
+    n_nodes = len(trie.tokens)
+    dtype = next(net.parameters()).dtype
+    allowed = torch.zeros((rows, 1, n_nodes, n_prefix + width + n_nodes), dtype=torch.bool)
+    allowed[:, 0, :, :n_prefix] = True
+    allowed[:, 0, :, n_prefix : n_prefix + width] = mask[:, None, :].bool()
+    allowed[:, 0, :, n_prefix + width :] = trie.ancestry()
+    additive = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)
+    last = n_prefix + mask.sum(dim=1) - 1
+    positions = last[:, None] + torch.tensor(trie.depths)[None, :]
+    logits = net(
+        input_ids=torch.tensor(trie.tokens).expand(rows, n_nodes).to(device),
+        attention_mask=additive.to(device),
+        position_ids=positions.to(device),
+        cache=cache,
+        use_cache=True,
+    ).logits
+    node_logprobs = torch.log_softmax(logits.double(), dim=-1).cpu()
+    out = torch.zeros((rows, len(trie.steps)), dtype=torch.float64)
+    for a, steps in enumerate(trie.steps):
+        for node, token in steps:
+            out[:, a] += first_logprobs[:, token] if node < 0 else node_logprobs[:, node, token]
+    return out
+
+
+def iter_logprob_batches(
+    model: Any, task: Any, texts: Sequence[str], batch_size: int, *, trie: VerbalizerTrie | None = None
+) -> Iterator[tuple[list[int], Any, Any]]:
+    """Yield (row indices, next-token log-probs [B, vocab], answer log-probs [B, n_answers] or None).
+
+    Batches run longest texts first. The prompt's shared prefix is run once; its key/value cache is
+    copied for every batch, so each batch runs only the texts' own tokens, and only the last
+    position's logits are computed. With a `trie` of multi-token answers, one more pass per batch
+    reuses each text's cache to score every answer exactly (see `VerbalizerTrie`).
     """
     import torch
 
@@ -178,7 +284,11 @@ def iter_logprob_batches(model: Any, task: Any, texts: Sequence[str], batch_size
                 use_cache=True,
                 logits_to_keep=1,
             ).logits[:, -1]
-            yield rows, torch.log_softmax(logits.double(), dim=-1).cpu()
+            first = torch.log_softmax(logits.double(), dim=-1).cpu()
+            answers = None
+            if trie is not None and trie.tokens:
+                answers = _answer_logprobs(net, trie, cache, first, mask, n_prefix, device)
+            yield rows, first, answers
 
 
 # ------------------------------------------------------------------------------ training examples

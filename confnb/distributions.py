@@ -45,33 +45,42 @@ def score_distribution(
     token_ids: Mapping[str, Sequence[int]],
     *,
     positive_class: str | None = None,
+    sequences: Mapping[str, tuple[Sequence[int], np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Class masses, prediction and confidence from next-token log-probabilities.
 
-    The five steps: take the top token; if it belongs to a class, that class is the prediction
-    (otherwise the class with the larger mass is); sum the probabilities of each class's tokens;
-    the predicted class's sum is the ``total_probability``.
+    The five steps: take the top token; if it starts the answers of exactly one class, that class
+    is the prediction (otherwise the class with the largest mass is); sum the probabilities of each
+    class's answers; the predicted class's sum is the ``total_probability``. An answer of several
+    tokens ("card arrival") counts with its exact probability, the product of its tokens'
+    conditional probabilities, passed in `sequences`.
 
     The same rule serves a remote server's top-k answer: `logprobs` then holds only the visible
     tokens, and the probability outside them counts as mass of no class (it is in ``other_mass``
     but never competes for the top token). A row where every class has zero mass (no class token
     among the visible ones) has ``no_class_token`` True, ``prediction`` None and NaN
-    ``total_probability``, ``p_positive`` and ``margin``: there is no prediction to be confident in.
+    ``total_probability`` and class probabilities: there is no prediction to be confident in.
 
     Parameters
     ----------
     logprobs : array of shape (n_vocab,) or (n_texts, n_vocab)
         Natural-log probabilities of the next token.
     token_ids : mapping of class name to token ids
-        E.g. ``task.token_ids(model)``.
+        Each class's single-token answers, e.g. ``task.token_ids(model)``; a class may have none
+        when all its answers are in `sequences`.
     positive_class : str, optional
-        Class reported as ``p_positive``; defaults to the first class.
+        Two classes: the class reported as ``p_positive``; defaults to the first class.
+    sequences : mapping of class name to (first token ids, log-probs of shape (n_texts, m)), optional
+        Per class, its multi-token answers: their first tokens (for the prediction rule) and the
+        log-probability of each whole answer after each prompt.
 
     Returns
     -------
     dict of arrays
-        ``prediction``, ``total_probability``, ``p_positive``, ``margin``, ``mass_<class>`` for
-        each class, ``other_mass``, ``no_class_token`` and ``top_token_id``.
+        ``prediction``, ``total_probability``; with two classes ``p_positive`` and ``margin``
+        (log-odds of the positive class among the classes), with more ``p_<class>`` for every class
+        (the classes' masses normalised to sum to 1); ``mass_<class>`` for each class,
+        ``other_mass``, ``no_class_token`` and ``top_token_id``.
 
     Examples
     --------
@@ -87,30 +96,46 @@ def score_distribution(
     positive = positive_class or names[0]
     if positive not in names:
         raise ValueError(f"positive_class {positive!r} is not one of {names}")
-    log_mass = {c: logsumexp(lp[:, list(ids)]) for c, ids in token_ids.items()}
+    starts = {c: set(int(i) for i in ids) for c, ids in token_ids.items()}
+    parts = {c: [lp[:, list(ids)]] for c, ids in token_ids.items()}
+    for c, (first, seq_lp) in (sequences or {}).items():
+        starts[c] |= {int(i) for i in first}
+        parts[c].append(np.asarray(seq_lp, dtype=np.float64).reshape(lp.shape[0], -1))
+    log_mass = {
+        c: logsumexp(np.concatenate(parts[c], axis=1)) if sum(p.shape[1] for p in parts[c]) else np.full(lp.shape[0], -np.inf)
+        for c in names
+    }
     mass = {c: np.exp(v) for c, v in log_mass.items()}
     top = lp.argmax(axis=1)
-    class_of = {i: c for c, ids in token_ids.items() for i in ids}
     stacked = np.stack([mass[c] for c in names], axis=1)
-    no_class = ~np.isfinite(np.stack([log_mass[c] for c in names], axis=1)).any(axis=1)
+    log_stacked = np.stack([log_mass[c] for c in names], axis=1)
+    no_class = ~np.isfinite(log_stacked).any(axis=1)
     by_mass = np.array(names, dtype=object)[stacked.argmax(axis=1)]
+    owners = {}
+    for c in names:
+        for i in starts[c]:
+            owners.setdefault(i, []).append(c)
     prediction = np.array(
-        [None if empty else class_of.get(int(t), m) for t, m, empty in zip(top, by_mass, no_class)],
+        [None if empty else (owners[int(t)][0] if len(owners.get(int(t), ())) == 1 else m)
+         for t, m, empty in zip(top, by_mass, no_class)],
         dtype=object,
     )
     index = {c: j for j, c in enumerate(names)}
     total = np.array([stacked[r, index[c]] if c is not None else np.nan for r, c in enumerate(prediction)])
-    others = [c for c in names if c != positive]
-    log_rest = logsumexp(np.stack([log_mass[c] for c in others], axis=1))
-    with np.errstate(invalid="ignore", over="ignore"):
-        margin = np.where(no_class, np.nan, log_mass[positive] - log_rest)
-        p_positive = 1.0 / (1.0 + np.exp(-margin))
-    out: dict[str, np.ndarray] = {
-        "prediction": prediction,
-        "total_probability": total,
-        "p_positive": p_positive,
-        "margin": margin,
-    }
+    out: dict[str, np.ndarray] = {"prediction": prediction, "total_probability": total}
+    if len(names) == 2:
+        others = [c for c in names if c != positive]
+        log_rest = logsumexp(np.stack([log_mass[c] for c in others], axis=1))
+        with np.errstate(invalid="ignore", over="ignore"):
+            margin = np.where(no_class, np.nan, log_mass[positive] - log_rest)
+            out["p_positive"] = 1.0 / (1.0 + np.exp(-margin))
+        out["margin"] = margin
+    else:
+        with np.errstate(invalid="ignore"):
+            shares = np.exp(log_stacked - logsumexp(log_stacked)[:, None])
+        shares[no_class] = np.nan
+        for c in names:
+            out[f"p_{c}"] = shares[:, index[c]]
     for c in names:
         out[f"mass_{c}"] = mass[c]
     out["other_mass"] = np.clip(1.0 - stacked.sum(axis=1), 0.0, 1.0)
@@ -136,6 +161,9 @@ class NextTokens:
     unseen_mass : ndarray or None
         Per row, the probability outside the reported tokens (a top-k backend); None when
         `logprobs` covers the whole vocabulary.
+    sequences : mapping or None
+        Per class, its multi-token answers: (first token ids, log-probs of shape (len(rows), m)),
+        as `score_distribution` takes them.
 
     Examples
     --------
@@ -149,6 +177,7 @@ class NextTokens:
     class_ids: Mapping[str, Sequence[int]]
     decode: Callable[[int], str]
     unseen_mass: np.ndarray | None = None
+    sequences: Mapping[str, tuple[Sequence[int], np.ndarray]] | None = None
 
     @property
     def full_vocabulary(self) -> bool:
@@ -191,7 +220,7 @@ def score_next_tokens(batch: NextTokens, *, positive_class: str | None = None) -
     >>> row["prediction"], row["top_token"], round(row["unseen_mass"], 2)
     ('negative', ' No', 0.4)
     """
-    scored = score_distribution(batch.logprobs, batch.class_ids, positive_class=positive_class)
+    scored = score_distribution(batch.logprobs, batch.class_ids, positive_class=positive_class, sequences=batch.sequences)
     rows = []
     for r in range(len(batch.rows)):
         row = {k: _plain(v[r]) for k, v in scored.items()}

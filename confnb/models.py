@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from .batching import iter_logprob_batches, prompt_ids
+from .batching import VerbalizerTrie, iter_logprob_batches, prompt_ids
 from .adapters import ADAPTER_INFO, adapter_key, attach_adapter, check_adapter_folder, read_adapter_info  # noqa: F401  (ADAPTER_INFO, read_adapter_info: re-exported)
 from .distributions import NextTokens
 from .identity import SCORING_VERSION, cache_dir, file_key, file_sha256, folder_key, scoring_identity, scoring_key
@@ -145,13 +145,20 @@ class LanguageModel:
     def next_token_batches(self, texts: Sequence[str], task: Any, *, batch_size: int = 32) -> Iterator[NextTokens]:
         """The whole vocabulary's next-token log-probabilities after each text's prompt.
 
-        Batched by length, longest first; the prompt's shared prefix runs once (see
-        `confnb.batching`).
+        Batched by length, longest first; the prompt's shared prefix runs once, and multi-token
+        answers are scored exactly in one more pass per batch (see `confnb.batching`).
         """
-        class_ids = task.token_ids(self)
+        resolution = task.resolved(self)
+        answers = [(c, ids) for c in task.class_names for _, ids in resolution.sequences[c]]
+        trie = VerbalizerTrie.build([ids for _, ids in answers]) if answers else None
+        columns = {c: [k for k, (owner, _) in enumerate(answers) if owner == c] for c in task.class_names}
         decode = self._decode
-        for rows, logprobs in iter_logprob_batches(self, task, texts, batch_size):
-            yield NextTokens(rows, logprobs.numpy(), class_ids, decode)
+        for rows, logprobs, answer_logprobs in iter_logprob_batches(self, task, texts, batch_size, trie=trie):
+            sequences = None
+            if trie is not None:
+                lp = answer_logprobs.numpy()
+                sequences = {c: ([answers[k][1][0] for k in cols], lp[:, cols]) for c, cols in columns.items()}
+            yield NextTokens(rows, logprobs.numpy(), resolution.token_ids, decode, sequences=sequences)
 
     def top_tokens(self, prompt: str, *, k: int = 12, chat: bool = False) -> list[tuple[str, int, float]]:
         """The `k` most likely next tokens after `prompt` (one forward pass, no cache)."""

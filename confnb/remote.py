@@ -159,6 +159,13 @@ class RemoteModel:
         each row's ``unseen_mass`` (see `confnb.distributions.from_top_k`).
         """
         variants = {c: task.variants(c) for c in task.class_names}
+        several = [v.strip() for c in task.class_names for v in task.classes[c] if len(v.split()) > 1]
+        if several:
+            raise RemoteError(
+                f"{', '.join(map(repr, several))} are answers of several words; a server's top-k "
+                "log-probabilities score only the next token, so these cannot be scored exactly here. "
+                "Score this task with a local model (confnb.load_model(...)), or use one-word answers."
+            )
         chunk = max(batch_size, 8 * self.concurrency)
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
             for start in range(0, len(texts), chunk):

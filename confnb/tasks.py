@@ -63,30 +63,41 @@ def label_text(value: Any) -> str | None:
 
 
 class MultiTokenVariantWarning(UserWarning):
-    """A class variant is more than one token for this tokenizer and was left out."""
+    """A verbalizer was left out because a shorter one of its class already covers its tokens."""
 
 
 @dataclass(frozen=True)
 class VariantResolution:
-    """How a task's class variants map to one tokenizer's vocabulary.
+    """How a task's class variants (verbalizers) map to one tokenizer's vocabulary.
 
     Attributes
     ----------
     token_ids : dict of str to list of int
-        De-duplicated single-token ids per class, in the order of the variants.
+        Per class, the ids of its single-token verbalizers, de-duplicated, in the order of the
+        variants (scored from the next-token distribution alone).
     tokens : dict of str to list of str
-        The variant strings kept, aligned with `token_ids`.
+        The single-token verbalizers kept, aligned with `token_ids`.
     skipped : dict of str to list of str
-        Variants left out because they are several tokens long.
+        Verbalizers left out because a shorter verbalizer of the same class is a prefix of theirs:
+        its probability already includes theirs (SmolLM2 spells ``YES`` as ``Y`` + ``ES``).
+    sequences : dict of str to list of (str, tuple of int)
+        Per class, the kept verbalizers of two or more tokens: their text and token ids, scored
+        exactly as the product of the tokens' conditional probabilities.
     """
 
     token_ids: dict[str, list[int]]
     tokens: dict[str, list[str]]
     skipped: dict[str, list[str]]
+    sequences: dict[str, list[tuple[str, tuple[int, ...]]]] = field(default_factory=dict)
 
     def class_of(self) -> dict[int, str]:
-        """Map token id -> class name."""
+        """Map token id -> class name, for the single-token verbalizers."""
         return {i: c for c, ids in self.token_ids.items() for i in ids}
+
+    @property
+    def multi_token(self) -> bool:
+        """Whether any class keeps a verbalizer of two or more tokens."""
+        return any(self.sequences.get(c) for c in self.token_ids)
 
 
 def _tokenizer(model: Any):
@@ -141,10 +152,15 @@ class ClassificationTask:
     _classes: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        for c, v in dict(self.classes).items():
+            if isinstance(v, str):
+                raise TypeError(f"class {c!r}: give a list of verbalizers, e.g. [{v!r}], not a string")
         classes = tuple((str(c), tuple(v)) for c, v in dict(self.classes).items())
         if len(classes) < 2:
             raise ValueError("a ClassificationTask needs at least two classes")
         for c, variants in classes:
+            if not c.strip() or "|" in c:
+                raise ValueError(f"class name {c!r} must be non-empty and must not contain '|' (it joins prediction sets)")
             if not variants or not all(isinstance(v, str) and v.strip() for v in variants):
                 raise ValueError(f"class {c!r} needs at least one non-empty variant string")
         if "{text}" not in self.template:
@@ -235,53 +251,94 @@ class ClassificationTask:
         return out
 
     def resolve(self, model: Any) -> VariantResolution:
-        """Resolve each class's variants to single token ids of `model`'s tokenizer.
+        """Resolve each class's verbalizers to token sequences of `model`'s tokenizer.
 
-        Multi-token variants are skipped with a `MultiTokenVariantWarning`; ids are de-duplicated;
-        an id claimed by two classes is an error.
+        Every verbalizer is tokenized as it follows the prompt (no special tokens). Identical
+        sequences are kept once. Within a class, a verbalizer whose tokens start with another
+        verbalizer's tokens is left out with a `MultiTokenVariantWarning`: the shorter one's
+        probability already includes it. Across classes, the same sequence or one that starts
+        another class's sequence is an error, since its probability would count for both.
+
+        Raises
+        ------
+        ValueError
+            Naming both verbalizers and classes of a clash, or a verbalizer with no tokens.
+
+        Examples
+        --------
+        >>> res = SENTIMENT.resolve(load_model())      # doctest: +SKIP
+        >>> res.skipped["positive"]                    # doctest: +SKIP
+        ['YES', ' YES']
         """
         tokenizer = _tokenizer(model)
-        token_ids: dict[str, list[int]] = {}
-        tokens: dict[str, list[str]] = {}
+        kept: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
         skipped: dict[str, list[str]] = {}
-        owner: dict[int, str] = {}
         for c in self.class_names:
-            token_ids[c], tokens[c], skipped[c] = [], [], []
+            found: list[tuple[str, tuple[int, ...]]] = []
             for v in self.variants(c):
-                ids = tokenizer.encode(v, add_special_tokens=False)
-                if len(ids) != 1:
-                    skipped[c].append(v)
+                ids = tuple(tokenizer.encode(v, add_special_tokens=False))
+                if not ids:
+                    raise ValueError(f"verbalizer {v!r} of class {c!r} has no tokens for this tokenizer")
+                if all(ids != other for _, other in found):
+                    found.append((v, ids))
+            keep = [(v, ids) for v, ids in found
+                    if not any(len(o) < len(ids) and ids[: len(o)] == o for _, o in found)]
+            kept[c] = keep
+            skipped[c] = [v for v, ids in found if (v, ids) not in keep]
+        owners = [(c, v, ids) for c in self.class_names for v, ids in kept[c]]
+        for c, v, ids in owners:
+            for d, w, other in owners:
+                if d == c or len(other) < len(ids) or other[: len(ids)] != ids:
                     continue
-                (i,) = ids
-                if i in owner and owner[i] != c:
+                if other == ids:
                     raise ValueError(
-                        f"token {v!r} (id {i}) stands for both {owner[i]!r} and {c!r}; "
-                        "give each class distinct variants"
+                        f"{v!r} of class {c!r} and {w!r} of class {d!r} are the same tokens {list(ids)}: "
+                        "that answer stands for both classes; give each class distinct verbalizers"
                     )
-                if i not in token_ids[c]:
-                    owner[i] = c
-                    token_ids[c].append(i)
-                    tokens[c].append(v)
-            if not token_ids[c]:
                 raise ValueError(
-                    f"none of class {c!r}'s variants {self.variants(c)} is a single token for "
-                    "this tokenizer; choose shorter answer words"
+                    f"verbalizer {v!r} of class {c!r} (tokens {list(ids)}) is a prefix of {w!r} of class "
+                    f"{d!r} (tokens {list(other)}): its probability would count for both classes; "
+                    "rename one of them"
                 )
-        dropped = [repr(v) for c in self.class_names for v in skipped[c]]
+        dropped = [f"{v!r} ({c})" for c in self.class_names for v in skipped[c]]
         if dropped:
             warnings.warn(
-                f"skipped multi-token variants {', '.join(dropped)}: only single-token answers "
-                "are scored",
+                f"left out {', '.join(dropped)}: each starts with the tokens of a shorter verbalizer "
+                "of its class, whose probability already includes it",
                 MultiTokenVariantWarning,
                 stacklevel=2,
             )
-        return VariantResolution(token_ids, tokens, skipped)
+        return VariantResolution(
+            token_ids={c: [ids[0] for _, ids in kept[c] if len(ids) == 1] for c in self.class_names},
+            tokens={c: [v for v, ids in kept[c] if len(ids) == 1] for c in self.class_names},
+            skipped=skipped,
+            sequences={c: [(v, ids) for v, ids in kept[c] if len(ids) > 1] for c in self.class_names},
+        )
 
-    def token_ids(self, model: Any) -> dict[str, list[int]]:
-        """Resolved single-token ids per class, e.g. ``{"positive": [...], "negative": [...]}``."""
+    def resolved(self, model: Any) -> VariantResolution:
+        """`resolve` without the warning (scoring calls this on every batch)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MultiTokenVariantWarning)
-            return self.resolve(model).token_ids
+            return self.resolve(model)
+
+    def token_ids(self, model: Any) -> dict[str, list[int]]:
+        """Single-token verbalizer ids per class, e.g. ``{"positive": [...], "negative": [...]}``."""
+        return self.resolved(model).token_ids
+
+    def verbalizer_ids(self, model: Any) -> dict[str, list[tuple[str, tuple[int, ...]]]]:
+        """Per class, every verbalizer scored and its token ids, single- and multi-token, in order.
+
+        >>> task = ClassificationTask("Topic?", {"card arrival": ["card arrival"], "balance": ["balance"]})
+        >>> sorted(task.verbalizer_ids(load_model()))    # doctest: +SKIP
+        ['balance', 'card arrival']
+        """
+        res = self.resolved(model)
+        order = {v: k for k, v in enumerate(v for c in self.class_names for v in self.variants(c))}
+        return {
+            c: sorted([(v, (i,)) for v, i in zip(res.tokens[c], res.token_ids[c])] + list(res.sequences[c]),
+                      key=lambda pair: order[pair[0]])
+            for c in self.class_names
+        }
 
     # --------------------------------------------------------------------------------- identity
 
