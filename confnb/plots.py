@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from .charts import (plot_confidence_shift, plot_metric_comparison, plot_sample_size_ece,
                      plot_sample_size_progression, plot_threshold_chart)
+from .class_charts import plot_class_reliability, plot_confusion_matrix, plot_set_sizes
 from .diagrams import (Histogram, confidence_histogram, plot_confidence_histogram, plot_reliability_comparison,
                        plot_reliability_diagram)
 from .figures import STYLE, Display, marker_areas, percent_axis, use_style
@@ -43,13 +44,16 @@ __all__ = [
     "confidence_histogram",
     "marker_areas",
     "percent_axis",
+    "plot_class_reliability",
     "plot_confidence_histogram",
     "plot_confidence_shift",
+    "plot_confusion_matrix",
     "plot_metric_comparison",
     "plot_reliability_comparison",
     "plot_reliability_diagram",
     "plot_sample_size_ece",
     "plot_sample_size_progression",
+    "plot_set_sizes",
     "plot_threshold_chart",
     "use_style",
 ]

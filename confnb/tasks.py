@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -21,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "toml_key",
+    "toml_string",
     "label_to_class",
     "NEGATIVE_SPELLINGS",
     "POSITIVE_SPELLINGS",
@@ -34,6 +37,7 @@ __all__ = [
 ]
 
 _SENTINEL = "\x00CONFNB_TEXT\x00"
+_TOML_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 #: Spellings of a binary label read as the positive / negative class, besides the class names
 #: themselves (compared lower-cased; "fresh"/"rotten" are Rotten Tomatoes' own labels).
@@ -60,6 +64,29 @@ def label_text(value: Any) -> str | None:
             return str(int(value))
     text = str(value).strip()
     return text or None
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for ch in value:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch in "\b\t\n\f\r":
+            out.append({"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def toml_key(name: str) -> str:
+    """A TOML key: bare when it can be, else a quoted string."""
+    return name if _TOML_BARE_KEY.fullmatch(name) else toml_string(name)
+
 
 
 class MultiTokenVariantWarning(UserWarning):
@@ -354,6 +381,37 @@ class ClassificationTask:
             "positive_class": self.positive_class,
             "leading_space": self.leading_space,
         }
+
+    def to_toml(self) -> str:
+        """The task as a TOML task file (`confnb.task_files.load_task` reads it back, equal).
+
+        >>> print(ClassificationTask("Q?", {"yes": ["Yes"], "no": ["No"]}, name="yn").to_toml())
+        name = "yn"
+        instruction = "Q?"
+        template = "Text: {text}\\nAnswer:"
+        chat = false
+        positive_class = "yes"
+        leading_space = true
+        <BLANKLINE>
+        [classes]
+        yes = ["Yes"]
+        no = ["No"]
+        <BLANKLINE>
+        """
+        lines = [
+            f"name = {toml_string(self.name)}",
+            f"instruction = {toml_string(self.instruction)}",
+            f"template = {toml_string(self.template)}",
+            f"chat = {'true' if self.chat else 'false'}",
+            f"positive_class = {toml_string(self.positive_class)}",
+            f"leading_space = {'true' if self.leading_space else 'false'}",
+            "",
+            "[classes]",
+        ]
+        lines += [f"{toml_key(name)} = [{', '.join(toml_string(v) for v in self.classes[name])}]" for name in self.class_names]
+        for text, label in self.demonstrations:
+            lines += ["", "[[demonstrations]]", f"text = {toml_string(text)}", f"label = {toml_string(label)}"]
+        return "\n".join(lines) + "\n"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ClassificationTask":

@@ -207,3 +207,180 @@ def test_user_errors_exit_2_and_bugs_keep_their_traceback(tmp_path, capsys, monk
     monkeypatch.setattr(report, "calibrate_scores", lambda *a, **k: np.ones(2).reshape(3))
     with pytest.raises(ValueError, match="reshape"):
         main(["calibrate", str(tmp_path / "ok.csv"), "-o", str(tmp_path / "cal.json")])
+
+
+# ------------------------------------------------------------------- task files: --task and `task check`
+
+NEWS_TOML = """\
+name = "news-topic"
+instruction = "What is the topic of this news headline?"
+template = "Headline: {text}\\nTopic:"
+[classes]
+business = ["business", "economy"]
+sport = ["sport", "sports"]
+tech = ["technology", "science and technology", "computers phones and the internet of things"]
+[[demonstrations]]
+text = "Shares fall after profit warning"
+label = "business"
+"""
+
+
+class _WordTokenizer:
+    """A stand-in tokenizer: one token per word, a leading space kept with its word."""
+
+    chat_template = None
+
+    def __init__(self):
+        self.vocab: dict[str, int] = {}
+
+    def encode(self, text, add_special_tokens=False):
+        import re
+
+        return [self.vocab.setdefault(tok, 1000 + len(self.vocab)) for tok in re.findall(r" ?[^ ]+", text)]
+
+    def decode(self, ids):
+        words = {i: tok for tok, i in self.vocab.items()}
+        return "".join(words[i] for i in ids)
+
+
+class _Captured(Exception):
+    """Raised by a stand-in to stop a command once it has what the test checks."""
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """Make loading any model fail the test: for commands that must stop before they load one."""
+    import confnb.models
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr(confnb.models, "load_model", refuse)
+
+
+@pytest.fixture
+def word_model(monkeypatch):
+    """load_model returns an object carrying the word tokenizer: `task check` runs without weights."""
+    import types
+
+    import confnb.models
+
+    fake = types.SimpleNamespace(name="word-model", tokenizer=_WordTokenizer())
+    monkeypatch.setattr(confnb.models, "load_model", lambda *a, **k: fake)
+    return fake
+
+
+def _needs_verbalizer_ids():
+    if not hasattr(confnb.ClassificationTask, "verbalizer_ids"):
+        pytest.skip("needs ClassificationTask.verbalizer_ids")
+
+
+def test_task_check_prints_the_prompt_tokens_and_warnings(tmp_path, capsys, word_model):
+    _needs_verbalizer_ids()
+    path = tmp_path / "news.toml"
+    path.write_text(NEWS_TOML, encoding="utf-8")
+    assert main(["task", "check", str(path), "--text", "Local team wins the cup"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "task 'news-topic': 3 classes, tokens of word-model"
+    rule = "-" * 60
+    prompt = lines[lines.index(rule) + 1 : lines.index(rule, lines.index(rule) + 1)]
+    assert prompt == ["What is the topic of this news headline?", "", "Headline: Shares fall after profit warning",
+                      "Topic: business", "", "Headline: Local team wins the cup", "Topic:"]
+    assert "class 'business' (positive class): 4 verbalizers" in lines and "class 'tech': 6 verbalizers" in lines
+    (science,) = [line for line in lines if line.startswith("  ' science and technology'")]
+    assert " 3 tokens [" in science and science.endswith("]  '␣science' '␣and' '␣technology'")
+    assert "warning: class 'tech': 'computers phones and the internet of things' is 7 tokens long (over 6)" in out
+    assert out.count("tokens long") == 2  # the plain and the leading-space form
+
+
+def test_task_check_names_the_dropped_verbalizer_and_refuses_a_clash_between_classes(tmp_path, capsys, word_model):
+    _needs_verbalizer_ids()
+    path = tmp_path / "cards.toml"
+    path.write_text('instruction = "Which?"\n[classes]\ncard = ["card", "card arrival"]\nbalance = ["balance"]\n')
+    assert main(["task", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: class 'card': 'card arrival' dropped: starts with the tokens of 'card'" in out
+    assert "class 'card' (positive class): 2 verbalizers" in out  # 'card' and ' card'
+    path.write_text('instruction = "Which?"\n[classes]\ncard = ["card"]\narrival = ["card arrival"]\n')
+    assert main(["task", "check", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing printed before the error
+    assert "'card' of class 'card'" in captured.err and "'card arrival' of class 'arrival'" in captured.err
+
+
+def test_task_check_of_a_bad_file_stops_before_loading_a_model(tmp_path, capsys, no_model):
+    path = tmp_path / "bad.toml"
+    path.write_text('instruction = "Which?"\n[classes]\na = ["x"]\nb = []\n')
+    assert main(["task", "check", str(path)]) == 2
+    assert "bad.toml, line 4: classes.b: expected a non-empty list" in capsys.readouterr().err
+    assert main(["task", "check", "no-such-task"]) == 2
+    err = capsys.readouterr().err
+    assert "'no-such-task' does not exist" in err and "sentiment-zero-shot" in err
+    if hasattr(confnb.ClassificationTask, "verbalizer_ids"):
+        assert main(["task", "check", "sentiment", "--model", "openai:gpt-x"]) == 2
+        assert "needs a local model's tokenizer" in capsys.readouterr().err
+
+
+def test_bad_task_option_exits_2_before_any_model_or_output(rows, tmp_path, capsys, no_model):
+    _, data = rows
+    bad = tmp_path / "bad.toml"
+    bad.write_text('instruction = "x"\nclases = 1\n')
+    out = tmp_path / "o.csv"
+    for argv in (["predict", "Great", "--task", str(bad)], ["score", str(data), "-o", str(out), "--task", str(bad)]):
+        assert main(argv) == 2
+        assert "bad.toml, line 2: clases: unknown key" in capsys.readouterr().err
+    assert main(["score", str(data), "-o", str(out), "--task", "nope.toml"]) == 2
+    assert "'nope.toml' does not exist" in capsys.readouterr().err
+    assert main(["predict", "Great", "--task", "sentiment", "--prompt", "chat"]) == 2
+    assert "--task and --prompt" in capsys.readouterr().err
+    assert not out.exists() and not list(tmp_path.glob("o.csv*"))
+
+
+def test_task_option_reaches_predict_and_score(rows, tmp_path, monkeypatch):
+    import confnb.files
+    import confnb.models
+    import confnb.scoring
+
+    _, data = rows
+    path = tmp_path / "news.toml"
+    path.write_text(NEWS_TOML, encoding="utf-8")
+    seen = []
+
+    def capture(*args, task=None, **kwargs):
+        seen.append(task if task is not None else args[2])
+        raise _Captured
+
+    monkeypatch.setattr(confnb.models, "load_model", lambda *a, **k: "a model")
+    monkeypatch.setattr(confnb.scoring, "classify", capture)
+    monkeypatch.setattr(confnb.files, "score_file", capture)
+    with pytest.raises(_Captured):
+        main(["predict", "Local team wins the cup", "--task", str(path)])
+    with pytest.raises(_Captured):
+        main(["score", str(data), "-o", str(tmp_path / "o.csv"), "--task", str(path)])
+    with pytest.raises(_Captured):
+        main(["score", str(data), "-o", str(tmp_path / "o.csv"), "--task", "sentiment-zero-shot"])
+    assert [t.name for t in seen] == ["news-topic", "news-topic", "sentiment-zero-shot"]
+    assert seen[0].class_names == ["business", "sport", "tech"]
+
+
+def test_task_check_on_the_embedded_tokenizer(capsys, monkeypatch, lm):
+    _needs_verbalizer_ids()
+    import confnb.models
+
+    monkeypatch.setattr(confnb.models, "load_model", lambda *a, **k: lm)
+    assert main(["task", "check", "sentiment", "--text", "Great phone."]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("task 'sentiment': 2 classes, tokens of SmolLM2-135M-Instruct\n")
+    assert "Text: Great phone.\nPositive:\n" in out
+    assert " '␣Yes'\n" in out and " '␣No'\n" in out
+    assert "warning: class 'positive': 'YES' dropped: starts with the tokens of 'Y'" in out
+
+
+@pytest.mark.model  # main() loads the default model
+def test_predict_with_a_three_class_task_file(tmp_path, capsys):
+    path = tmp_path / "news.toml"
+    path.write_text(NEWS_TOML, encoding="utf-8")
+    assert main(["predict", "Shares tumble on rate fears", "--task", str(path)]) == 0
+    header = capsys.readouterr().out.splitlines()[0].split()
+    assert {"mass_business", "mass_sport", "mass_tech", "prediction"} <= set(header) and "p_positive" not in header
