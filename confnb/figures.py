@@ -11,7 +11,7 @@
 * :func:`marker_areas` -- dot areas for bin counts, on a scale shared across panels.
 
 Out of scope: the charts themselves (:mod:`confnb.diagrams`, :mod:`confnb.charts`, all
-re-exported by :mod:`confnb.plots`), interactive charts and seaborn.
+re-exported by :mod:`confnb.plots`) and interactive charts.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ Intervals (:class:`Interval`, :func:`wilson_interval`, :func:`bootstrap_ci`,
 :func:`paired_bootstrap_difference`) are defined in :mod:`confnb.intervals` and
 re-exported here.
 
-Out of scope: multi-class calibration (top-label only), kernel-smoothed or debiased
-calibration-error estimators, and anything that needs a model.
+Out of scope: K-class metrics, debiased and smooth calibration errors (`confnb.multiclass`),
+intervals (`confnb.intervals`), and anything that needs a model.
 """
 
 from __future__ import annotations

@@ -19,10 +19,12 @@ reliability dots are placed where they overlap nothing and stay inside the axes.
 
 The charts live in modules by job, all re-exported here: :mod:`confnb.figures` (style,
 :class:`Display`, :func:`percent_axis`, :func:`marker_areas`), :mod:`confnb.diagrams`
-(histograms and reliability diagrams) and :mod:`confnb.charts` (thresholds, sample size,
-model comparisons).
+(histograms and reliability diagrams), :mod:`confnb.charts` (thresholds, sample size,
+model comparisons) and :mod:`confnb.class_charts` (K classes: per-class reliability, confusion
+matrix, prediction-set sizes).
 
-Out of scope: interactive charts, seaborn, and styling beyond the one house style.
+Out of scope: interactive charts and styling beyond the one house style (seaborn draws only the
+confusion-matrix heatmap of `confnb.class_charts`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
 """Classification tasks: the prompt a model sees and the answer tokens that stand for each class.
 
 A `ClassificationTask` turns a text into the exact prompt string fed to the model, and resolves each
-class's surface variants ("Yes", " yes", "Y", ...) to token ids of a given tokenizer. Scoring
-(`confnb.scoring`) then sums the next-token probabilities of those ids: the *total probability* of a
-class.
+of its K classes' answers (verbalizers: "Yes", " yes", "Y", ..., or "card arrival") to token
+sequences of a given tokenizer. Scoring (`confnb.scoring`) then sums the probabilities of those
+answers -- a single token's next-token probability, or a multi-token answer's exact probability --
+into the *total probability* of each class. A task is also a TOML text (`ClassificationTask.to_toml`,
+read back by `confnb.task_files`); the label spellings that map 1/0 or true/false to a binary
+task's classes live here too.
 
-Out of scope: answers that span several tokens (a multi-token variant is skipped with a warning:
-only the first token of an answer is scored), and generation-based "parse the reply" classification.
+Out of scope: generation-based "parse the reply" classification, and loading tasks from files
+(`confnb.task_files`).
 """
 
 from __future__ import annotations
