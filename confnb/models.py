@@ -43,6 +43,8 @@ __all__ = [
     "cache_dir",
     "embedded_model_path",
     "file_sha256",
+    "HubAccessError",
+    "compute_dtype",
     "load_model",
     "preset_path",
     "quiet_transformers",
@@ -330,6 +332,34 @@ def _dequantized_copy(gguf: Path) -> Path:
     return target
 
 
+class HubAccessError(OSError):
+    """A hub model could not be reached: no network, or a gated model without a token."""
+
+
+def _is_gated(exc: BaseException) -> bool:
+    """Whether the hub refused a gated (licence-protected) model, anywhere in the exception chain."""
+    while exc is not None:
+        if type(exc).__name__ == "GatedRepoError" or "gated repo" in str(exc).lower():
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def compute_dtype(device: str):
+    """The dtype to compute in: bfloat16 on a CUDA GPU that has it (Ampere or newer), float16 on
+    older GPUs such as Colab's T4, float32 on CPU.
+
+    >>> str(compute_dtype("cpu"))
+    'torch.float32'
+    """
+    import torch
+
+    if not device.startswith("cuda"):
+        return torch.float32
+    index = torch.device(device).index or 0
+    return torch.bfloat16 if torch.cuda.get_device_capability(index)[0] >= 8 else torch.float16
+
+
 def resolve_device(device: str) -> str:
     """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``; a named device is checked."""
     import torch
@@ -359,7 +389,7 @@ def _quantization_config(quantization: str, device: str):
             "it is meant for CUDA GPUs. On CPU the full-precision model is faster.",
             stacklevel=3,
         )
-    compute = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    compute = compute_dtype(device)
     if quantization == "4bit":
         return BitsAndBytesConfig(
             load_in_4bit=True,
@@ -416,7 +446,8 @@ def load_model(
         or ``"openai:<model>"`` for a model behind an OpenAI-compatible server (see
         `confnb.remote`; returns a `RemoteModel`).
     quantization : {None, "4bit", "8bit"}
-        bitsandbytes quantization: NF4 with double quantization (bf16 compute on CUDA) or int8. Meant
+        bitsandbytes quantization: NF4 with double quantization (compute in `compute_dtype`: bf16 on
+        recent GPUs, fp16 on a T4) or int8. Meant
         for CUDA; it runs on CPU, slowly, with a warning. Note that quantizing changes the
         model's probabilities, so calibrate the model you will deploy.
     device : {"auto", "cpu", "cuda"}
@@ -467,7 +498,7 @@ def load_model(
     if quantization:
         kwargs["quantization_config"] = _quantization_config(quantization, device)
         kwargs["device_map"] = {"": 0 if device == "cuda" else device}
-    dtype = torch.bfloat16 if device.startswith("cuda") and not quantization else torch.float32
+    dtype = compute_dtype(device) if not quantization else torch.float32
     try:
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(source)
@@ -475,7 +506,14 @@ def load_model(
     except OSError as exc:
         if kind != "hub":
             raise
-        raise OSError(
+        if _is_gated(exc):
+            raise HubAccessError(
+                f"{display!r} is a gated model on the Hugging Face hub and this session has no access: "
+                "accept its licence on the model's hub page, then log in (`huggingface-cli login`, or "
+                "set HF_TOKEN in the environment; in Colab, add HF_TOKEN under Secrets). Meanwhile the "
+                f"embedded default works offline: confnb.load_model() ({EMBEDDED_MODEL})."
+            ) from exc
+        raise HubAccessError(
             f"Could not load {display!r} from the Hugging Face hub: {exc}\n"
             "Hub ids need network access to huggingface.co (or the model already in the local hub "
             "cache). Without a hub, use the embedded default: confnb.load_model() "

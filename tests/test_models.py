@@ -135,3 +135,26 @@ def test_an_adapter_is_keyed_by_its_content(lm, tmp_path):
     second = confnb.load_model(adapter=tmp_path)
     assert second.key != first.key
     assert models.scoring_key(second) != models.scoring_key(first) != models.scoring_key(lm)
+
+
+def test_a_gated_hub_model_without_a_token_says_how_to_get_access(monkeypatch):
+    # no hub here: the tokenizer load raises what huggingface_hub raises for a gated repo
+    from huggingface_hub.errors import GatedRepoError
+    from transformers import AutoTokenizer
+
+    import httpx
+
+    response = httpx.Response(401, request=httpx.Request("GET", "https://huggingface.co/meta-llama"))
+
+    def gated(*args, **kwargs):
+        raise OSError("You are trying to access a gated repo.") from GatedRepoError("401 gated", response=response)
+
+    monkeypatch.setattr(AutoTokenizer, "from_pretrained", gated)
+    with pytest.raises(models.HubAccessError, match="gated model.*HF_TOKEN.*embedded default"):
+        confnb.load_model("meta-llama/Llama-3.1-8B-Instruct")
+
+
+def test_compute_dtype_is_float32_on_cpu():
+    import torch
+
+    assert models.compute_dtype("cpu") is torch.float32
