@@ -15,10 +15,14 @@ import platform
 import warnings
 from pathlib import Path
 
-__all__ = ["COLAB_REPO", "device", "figure_path", "in_colab", "setup"]
+__all__ = ["COLAB_BRANCH", "COLAB_REPO", "device", "figure_path", "in_colab", "setup"]
 
-#: Where the course lives on GitHub (Colab badges and the Colab install cell use it).
+#: Where the course lives on GitHub, ``owner/name``: the one setting behind every notebook's Colab badge
+#: and the install part of its setup cell. A fork sets its own here and runs ``make notebooks-nav``
+#: (``python tools/navigation.py``), which rewrites badges and setup cells (sources only, not outputs).
 COLAB_REPO = "confnb/confnb"
+#: The branch the badges open and the setup cell installs from.
+COLAB_BRANCH = "main"
 
 
 def in_colab() -> bool:

@@ -374,8 +374,6 @@ def resolve_device(device: str) -> str:
 
 
 def _quantization_config(quantization: str, device: str):
-    import torch
-
     if importlib.util.find_spec("bitsandbytes") is None:
         raise ModuleNotFoundError(
             f"quantization={quantization!r} needs bitsandbytes. Install it with:\n"
