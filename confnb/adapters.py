@@ -95,8 +95,8 @@ def build_adapter_info(
 ) -> dict:
     """The content of `ADAPTER_INFO`: what a reader needs to load, score and judge the adapter.
 
-    `task` and `config` are the run's `ClassificationTask` and `FineTuneConfig` (saved with their
-    ``to_dict``), `training` the run's `FineTuneResult.summary`. ``rng`` repeats ``config["rng"]``
+    `task` and `config` are the run's `confnb.tasks.ClassificationTask` and `confnb.finetune_config.FineTuneConfig` (saved with their
+    ``to_dict``), `training` the run's `confnb.finetune_config.FineTuneResult.summary`. ``rng`` repeats ``config["rng"]``
     at the top level; ``versions`` records confnb, torch, transformers and peft.
     """
     config_dict = config.to_dict()

@@ -11,7 +11,7 @@ prefix and suffixes from scoring's own prompt encoder -- and appends each row's 
 (`answer_ids`); `collate_examples` left-pads the rows so every answer ends at the last position;
 `forward_examples` runs the prefix once, repeats its key/value cache over the batch and returns the
 answer-token loss and the next-token log-probabilities after each prompt; `evaluate_examples` turns
-those into a mean loss and `classify`'s accuracy, without gradients.
+those into a mean loss and `confnb.classify`'s accuracy, without gradients.
 
 Out of scope: the training loop, optimizer and stopping rule (`confnb.finetune`), choosing which rows
 to train or validate on (`confnb.holdout`), and scoring unlabelled texts (`confnb.classify`).
@@ -429,7 +429,7 @@ def forward_examples(net, examples: TrainingExamples, rows: Sequence[int], pad_i
     row_loss : tensor (n_rows,)
         Mean cross-entropy over each row's answer tokens.
     first_logprobs : tensor (n_rows, vocab)
-        Log-softmax of the next token after the prompt (what `classify` scores).
+        Log-softmax of the next token after the prompt (what `confnb.classify` scores).
     """
     import torch
     import torch.nn.functional as F

@@ -71,7 +71,7 @@ __all__ = [
 SCORE_EPS = 1e-6
 #: Value of the ``format`` field of a saved calibrator.
 CALIBRATOR_FORMAT = "confnb.calibrator"
-#: Version written by :meth:`Calibrator.save`; :func:`load_calibrator` reads versions up to it.
+#: Version written by :meth:`confnb.calibration.Calibrator.save`; :func:`load_calibrator` reads versions up to it.
 CALIBRATOR_FORMAT_VERSION = 1
 #: Below this many rows :class:`IsotonicCalibrator` warns that it is likely to overfit.
 ISOTONIC_MIN_ROWS = 500
@@ -566,7 +566,7 @@ def make_calibrator(method, *, target: str | None = None) -> Calibrator:
 
 
 def load_calibrator(path) -> Calibrator:
-    """Read a calibrator written by :meth:`Calibrator.save`.
+    """Read a calibrator written by :meth:`confnb.calibration.Calibrator.save`.
 
     The optional ``fit_rows`` fingerprint is restored as ``fit_rows_``; files without it
     (older confnb) load with ``fit_rows_ = None``, "fit rows unknown".

@@ -1,6 +1,6 @@
 """The columns of a scored table, named once.
 
-``classify``, ``score_file``, ``report`` and the command line all read and write these names; a
+`confnb.classify`, `confnb.files.score_file`, ``report`` and the command line all read and write these names; a
 module that needs one imports it from here instead of typing the string. Out of scope: how the
 values are computed (``distributions`` and ``scoring``) and how they are read back from a file
 (``files``).

@@ -11,7 +11,7 @@ course's many-class task.
 Out of scope: downloading anything, generating the synthetic set (that is
 ``dataset/generate.py``), tokenisation, and sampling or re-splitting rows (use pandas:
 ``df.sample(n, random_state=rng)``). `select_demonstrations` is the one documented rule that
-picks rows: the few-shot examples of the default prompt (``confnb.tasks.DEMONSTRATIONS``).
+picks rows: the few-shot examples of the default prompt (``DEMONSTRATIONS`` in `confnb.tasks`).
 """
 
 from __future__ import annotations

@@ -266,7 +266,7 @@ def plot_reliability_diagram(
     -------
     Display
         ``data`` is the :class:`~confnb.metrics.ReliabilityTable`; ``artists_["dots"]``
-        the scatter (offsets = (mean confidence, accuracy), sizes = :func:`marker_areas`).
+        the scatter (offsets = (mean confidence, accuracy), sizes = :func:`confnb.figures.marker_areas`).
     """
     table = _as_table(y_true, y_prob, table, n_bins)
     with use_style():

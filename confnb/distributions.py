@@ -6,7 +6,7 @@ Both arrive as a `NextTokens` batch, and `score_next_tokens` turns a batch into 
 rule of `score_distribution`.
 
 Out of scope: running a model (`confnb.models`, `confnb.remote`), batching prompts
-(`confnb.batching`), caching rows and the public `classify` (`confnb.scoring`).
+(`confnb.batching`), caching rows and the public `confnb.classify` (`confnb.scoring`).
 """
 
 from __future__ import annotations

@@ -316,7 +316,7 @@ def finetune(
     ----------
     model_or_name : LanguageModel, str, path or None
         The base model. A name (or None for the embedded default) is loaded with ``config.quantization``
-        and ``config.device``; a `LanguageModel` is copied first, so the caller's model stays the base.
+        and ``config.device``; a `confnb.models.LanguageModel` is copied first, so the caller's model stays the base.
     train_df : pandas.DataFrame
         Labelled training rows with `text_column` and `label_column`. Labels are the task's class
         names or common spellings (1/0, yes/no, pos/neg). A ``split`` column, if present, must say

@@ -67,20 +67,20 @@ class FineTuneConfig:
         Stop after this many evaluations without a lower validation loss; None: run all `max_steps`.
     validation_fraction : float
         Share of the training rows held out for validation, as whole sentence frames (see
-        `carve_validation`), in [0, 0.5). 0: no validation, the adapter after the last step is kept.
+        `confnb.holdout.carve_validation`), in [0, 0.5). 0: no validation, the adapter after the last step is kept.
     max_validation_rows : int or None
         Cap on the validation slice (evaluation time grows with it); held-out rows beyond it are
         used for neither training nor validation.
     eval_batch_size : int
         Rows per forward pass when evaluating.
     rng : int
-        Seeds the LoRA initialisation, dropout, the validation slice (`carve_validation`'s ``rng``)
+        Seeds the LoRA initialisation, dropout, the validation slice (`confnb.holdout.carve_validation`'s ``rng``)
         and the data order. An int, not a Generator: it also seeds torch and is saved with the
         adapter.
     quantization : {None, "4bit"}
-        Used when `finetune` loads the model by name: ``"4bit"`` loads an NF4 base (QLoRA).
+        Used when `confnb.finetune.finetune` loads the model by name: ``"4bit"`` loads an NF4 base (QLoRA).
     device : {"auto", "cpu", "cuda"}
-        Used when `finetune` loads the model by name.
+        Used when `confnb.finetune.finetune` loads the model by name.
 
     Examples
     --------
@@ -149,7 +149,7 @@ class FineTuneConfig:
         """The CPU recipe for the embedded model: full-precision LoRA (rank 8) on every linear layer.
 
         100 steps of 16 rows at learning rate 1e-3. Chosen on the validation slice only -- 300 rows of
-        35 whole sentence frames held out of ``train`` (`carve_validation`) -- from two runs of
+        35 whole sentence frames held out of ``train`` (`confnb.holdout.carve_validation`) -- from two runs of
         ``benchmarks/finetune.py`` (default prompt, rng 0, no test rows scored):
 
         * learning rate 1e-3: validation loss 0.589 before training, lowest 0.311 at step 20
@@ -158,7 +158,7 @@ class FineTuneConfig:
         * learning rate 5e-4: lowest validation loss 0.398 at step 70 (accuracy 0.877); accuracy
           0.80-0.88 along the way.
 
-        The higher rate reaches a lower validation loss sooner, so it stays. `finetune` keeps the
+        The higher rate reaches a lower validation loss sooner, so it stays. `confnb.finetune.finetune` keeps the
         adapter state of the lowest validation loss (here step 20's), so the later steps cost time but
         not quality; a shorter schedule was not measured. No test-split number entered the choice.
         Cost: about 4 s per step on two idle CPU cores (6-10 s on a shared machine), peak resident

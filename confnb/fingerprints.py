@@ -90,7 +90,7 @@ def fit_row_overlap(calibrator, frame, *, text_column: str = "text"):
     -------
     ndarray of bool or None
         True for rows it was fit on. None when that cannot be known: the calibrator has no
-        record (older file, or not fit by :func:`calibrate_scores`), or ``frame`` lacks
+        record (older file, or not fit by :func:`confnb.report.calibrate_scores`), or ``frame`` lacks
         the column the record was made from.
 
     Examples

@@ -133,7 +133,7 @@ def carve_validation(
     groups : str or None, default "frame"
         Column whose values name groups of rows that must stay on one side. If the default ``frame``
         column is missing (your own data), rows are carved one by one and an
-        `UngroupedValidationWarning` says so; name your own column (e.g. a source document) to group
+        `confnb.holdout.UngroupedValidationWarning` says so; name your own column (e.g. a source document) to group
         by it, or pass None to carve rows without a warning. A column named here that does not exist
         (other than the default) is an error.
     seed : int, optional

@@ -3,7 +3,7 @@
 A scored row is reused (from the score cache, or by ``confnb score --resume``) only when everything
 that changes its numbers is the same: the weights' content (not their file name), the adapter's
 content, quantization, dtype, device, the longest prompt scored, the scoring rule's version and the
-task's prompt. Every backend describes itself through its ``identity()`` method; `scoring_identity`
+task's prompt. Every backend describes itself through its ``identity`` method; `scoring_identity`
 adds the scoring version and `scoring_key` hashes the lot.
 
 Out of scope: loading models (`confnb.models`) and the cache's storage (`confnb.scoring`).
@@ -98,7 +98,7 @@ def scoring_identity(model) -> dict[str, Any]:
     Parameters
     ----------
     model : LanguageModel or RemoteModel
-        Any backend: its ``identity()`` names its weights, quantization, dtype, device and
+        Any backend: its ``identity`` method names its weights, quantization, dtype, device and
         longest prompt.
 
     Returns

@@ -6,7 +6,7 @@
   of a reliability diagram).
 * :func:`clopper_pearson_lower` -- one-sided lower bound for a proportion (the accuracy a
   threshold can promise).
-* :func:`bootstrap_ci` -- percentile bootstrap for any ``metric(y_true, y_prob)``.
+* :func:`confnb.intervals.bootstrap_ci` -- percentile bootstrap for any ``metric(y_true, y_prob)``.
 * :func:`paired_bootstrap_difference` and :func:`paired_model_difference` -- the paired
   bootstrap for a difference of two metrics on the **same** rows.
 * :func:`resample_interval` -- the percentile-bootstrap loop itself, for differences of
@@ -44,7 +44,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Interval:
-    """A point estimate with a two-sided interval (as returned by :func:`bootstrap_ci`).
+    """A point estimate with a two-sided interval (as returned by :func:`confnb.intervals.bootstrap_ci`).
 
     ``format(ci, ".3f")`` and f-strings such as ``f"{ci:.1%}"`` format all three numbers.
 
@@ -225,12 +225,12 @@ def paired_bootstrap_difference(
     Use it to compare two sets of probabilities (two calibrators, two models) on the
     **same** rows. Each resample draws the rows once and computes both metrics on them, so
     the luck of the sample, which moves both metrics together, cancels in the difference.
-    The interval is then much narrower than the two separate :func:`bootstrap_ci`
+    The interval is then much narrower than the two separate :func:`confnb.intervals.bootstrap_ci`
     intervals suggest; overlapping separate intervals do not mean "no difference".
 
     Resamples on which the metric raises ``ValueError`` are skipped as in
-    :func:`bootstrap_ci` (more than 10% failing raises); warnings are silenced inside the
-    loop. With the same ``rng`` it draws the same resamples as :func:`bootstrap_ci`.
+    :func:`confnb.intervals.bootstrap_ci` (more than 10% failing raises); warnings are silenced inside the
+    loop. With the same ``rng`` it draws the same resamples as :func:`confnb.intervals.bootstrap_ci`.
 
     Parameters
     ----------
@@ -240,7 +240,7 @@ def paired_bootstrap_difference(
     y_prob_a, y_prob_b : array-like of float in [0, 1]
         Two probabilities per row, aligned with ``y_true``.
     n_boot, level, rng
-        As in :func:`bootstrap_ci`.
+        As in :func:`confnb.intervals.bootstrap_ci`.
 
     Returns
     -------
@@ -303,13 +303,13 @@ def paired_model_difference(
     y_true_a, y_prob_a, y_true_b, y_prob_b : array-like
         Each model's targets (e.g. its correctness) and probabilities, aligned by row.
     n_boot, level, rng
-        As in :func:`bootstrap_ci`.
+        As in :func:`confnb.intervals.bootstrap_ci`.
 
     Returns
     -------
     Interval
         ``estimate`` is the difference on all rows; ``low > 0`` says model ``a`` scores higher
-        at ``level``, ``high < 0`` lower (``Interval.excludes_zero``).
+        at ``level``, ``high < 0`` lower (`confnb.intervals.Interval.excludes_zero`).
 
     Examples
     --------

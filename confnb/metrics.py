@@ -17,11 +17,11 @@ confnb uses two *targets* (see :mod:`confnb.calibration`), and the same metrics 
 
 Inputs are checked once, at the boundary: NaN, values outside [0, 1], a length
 mismatch, empty input or a ``y_true`` that is not 0/1 raise ``ValueError`` with a
-message that names the fault and the fix (the checks live in ``confnb._validation``).
+message that names the fault and the fix (the checks live in an internal validation module).
 Metrics return Python ``float``. Each metric also offers ``metric.unchecked``, the same
 computation on already checked arrays, which resampling loops call.
 
-Intervals (:class:`Interval`, :func:`wilson_interval`, :func:`bootstrap_ci`,
+Intervals (:class:`Interval`, :func:`wilson_interval`, :func:`confnb.intervals.bootstrap_ci`,
 :func:`paired_bootstrap_difference`) are defined in :mod:`confnb.intervals` and
 re-exported here.
 
@@ -371,7 +371,7 @@ def share_correct(y_true, y_prob=None) -> float:
     """Model accuracy for the **confidence** target: the mean of the ``correct`` flags.
 
     ``y_prob`` is accepted and ignored (its length is still checked when given), so the
-    function fits :func:`bootstrap_ci`'s ``metric(y_true, y_prob)`` shape.
+    function fits :func:`confnb.intervals.bootstrap_ci`'s ``metric(y_true, y_prob)`` shape.
 
     Examples
     --------

@@ -442,7 +442,7 @@ def load_model(
         transformers model folder, or a Hugging Face hub id such as
         ``"meta-llama/Llama-3.1-8B-Instruct"`` (needs network access to the hub, or its local cache),
         or ``"openai:<model>"`` for a model behind an OpenAI-compatible server (see
-        `confnb.remote`; returns a `RemoteModel`).
+        `confnb.remote`; returns a `confnb.remote.RemoteModel`).
     quantization : {None, "4bit", "8bit"}
         bitsandbytes quantization: NF4 with double quantization (compute in `compute_dtype`: bf16 on
         recent GPUs, fp16 on a T4) or int8. Meant

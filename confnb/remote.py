@@ -1,7 +1,7 @@
 """Score through any OpenAI-compatible server that returns log-probabilities.
 
 ``confnb.load_model("openai:<model>", base_url=..., api_key=...)`` returns a `RemoteModel`, and the
-same `classify`, `next_token_table`, ``confnb score`` and calibration work on it. This is how a user
+same `confnb.classify`, `confnb.next_token_table`, ``confnb score`` and calibration work on it. This is how a user
 scores millions of rows on many GPUs: run vLLM's (or llama.cpp's, or TGI's) OpenAI-compatible server,
 with tensor parallelism or several replicas behind one address, and point confnb at it. OpenAI's own
 API works the same way for models that expose log-probabilities.
@@ -152,7 +152,7 @@ class RemoteModel:
         return {"weights": self.key, "quantization": None, "dtype": "n/a", "device": "remote", "max_length": None}
 
     def next_token_batches(self, texts: Sequence[str], task, *, batch_size: int = 32) -> Iterator[NextTokens]:
-        """The top-k next tokens after each text's prompt, one `NextTokens` per text, in order.
+        """The top-k next tokens after each text's prompt, one `confnb.distributions.NextTokens` per text, in order.
 
         Requests run `concurrency` at a time, in chunks of ``max(batch_size, 8 * concurrency)``
         texts. Class tokens are matched by their text; the probability the server did not show is

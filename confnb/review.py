@@ -175,7 +175,7 @@ def review_costs(share_automated, *, volume_per_day, cost_per_review, days_per_y
     Parameters
     ----------
     share_automated : float in [0, 1]
-        E.g. ``ThresholdTable.shares`` at the chosen threshold.
+        E.g. the ``shares`` of a `confnb.thresholds.ThresholdTable` at the chosen threshold.
     volume_per_day : float
         Predictions per day.
     cost_per_review : float

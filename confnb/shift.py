@@ -8,7 +8,7 @@ shift*), always with labelled rows from the new domain:
   :func:`confnb.classify` frame and its labelled rows.
 * :func:`domain_metrics` and :func:`metrics_frame` -- accuracy, AUC and calibration error of
   one model on one domain, with bootstrap intervals, as a table row.
-* :func:`domain_difference` / :func:`domain_differences` -- a metric on domain *a* minus the
+* :func:`confnb.shift.domain_difference` / :func:`domain_differences` -- a metric on domain *a* minus the
   same metric on domain *b*, with a bootstrap interval that resamples the two (independent)
   samples separately. For two sets of scores on the **same** rows use
   :func:`confnb.metrics.paired_bootstrap_difference` (one ``y_true``) or
@@ -272,14 +272,14 @@ def domain_difference(metric: Callable, y_true_a, y_prob_a, y_true_b, y_prob_b, 
 
 def domain_differences(rows_a: ScoredRows, rows_b: ScoredRows, *, n_boot: int = 1000, level: float = 0.95,
                        rng=0) -> dict:
-    """Accuracy, AUC and raw ECE on domain *a* minus the same on domain *b* (:func:`domain_difference`).
+    """Accuracy, AUC and raw ECE on domain *a* minus the same on domain *b* (:func:`confnb.shift.domain_difference`).
 
     Parameters
     ----------
     rows_a, rows_b : ScoredRows
         One model's rows on two domains (different rows).
     n_boot, level, rng
-        As for :func:`domain_difference`; every metric uses the same ``rng`` seed.
+        As for :func:`confnb.shift.domain_difference`; every metric uses the same ``rng`` seed.
 
     Returns
     -------
@@ -317,7 +317,7 @@ def shift_gap(values, reference, *, n_boot: int = 1000, level: float = 0.95, rng
     values, reference : array-like of float
         Any real numbers (changes can be negative); at least one each, no NaN.
     n_boot, level, rng
-        As in :func:`domain_difference`.
+        As in :func:`confnb.shift.domain_difference`.
 
     Returns
     -------

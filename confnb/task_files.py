@@ -23,7 +23,7 @@ what to write instead. `loads_task` does the same for TOML text, `dump_task` wri
 format (``loads_task(dump_task(task))`` gives the task back).
 
 Out of scope: what the verbalizers are as tokens of a given model (that is
-``ClassificationTask.verbalizer_ids`` and ``confnb task check``), and scoring.
+``confnb.tasks.ClassificationTask.verbalizer_ids`` and ``confnb task check``), and scoring.
 """
 
 from __future__ import annotations

@@ -235,7 +235,7 @@ class ClassificationTask:
     def render(self, text: str, model: Any = None) -> str:
         """The exact string fed to the model for `text`.
 
-        ``model`` (a `LanguageModel` or a tokenizer) is needed only when ``chat=True``.
+        ``model`` (a `confnb.models.LanguageModel` or a tokenizer) is needed only when ``chat=True``.
         """
         body = self.body(text)
         if not self.chat:
