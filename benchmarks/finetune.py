@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--targets", choices=["qv", "all-linear"], default=None)
     parser.add_argument("--max-validation-rows", type=int, default=None)
     parser.add_argument("--rng", "--seed", type=int, default=0, help="seed of the LoRA initialisation, data order and validation slice")
+    parser.add_argument("--full-curve", action="store_true",
+                        help="run all max_steps (no early stopping), to see the whole validation curve")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--quantization", choices=["4bit"], default=None, help="QLoRA on CPU (slow; for checking)")
     parser.add_argument("--test", action="store_true", help="also score base and tuned on the test split (report only)")
@@ -81,6 +83,8 @@ def main() -> None:
     if args.targets:
         overrides["target_modules"] = ("q_proj", "v_proj") if args.targets == "qv" else "all-linear"
     config = FineTuneConfig.for_cpu(**{k: v for k, v in overrides.items() if v is not None})
+    if args.full_curve:
+        config = FineTuneConfig.for_cpu(**{**config.to_dict(), "early_stopping_patience": None})
     train = confnb.load_sentiment("train")
     load_before = os.getloadavg()
     print(f"torch threads: {torch.get_num_threads()}, cpu count: {os.cpu_count()}, load average {load_before}")

@@ -1,4 +1,4 @@
-"""The ``confnb`` command line: next-token tables, predictions, scoring files, calibration, reports, task checks.
+"""The ``confnb`` command line: next-token tables, predictions, scoring files, calibration, prediction sets, reports, task checks.
 
 Every subcommand exits with status 0 on success, 2 on bad input (with a message that says what to do)
 and 1 on an unexpected failure, which keeps its traceback. Bad input is a :class:`UsageError`, or a
@@ -116,8 +116,8 @@ def _load(args):
 def _add_label_options(p: argparse.ArgumentParser) -> None:
     from .tasks import SENTIMENT
 
-    p.add_argument("--label-column", default="label", help="column of true labels, for --target class (default: label); "
-                   "class names or 1/0, true/false")
+    p.add_argument("--label-column", default="label", help="column of true labels (default: label): class names, or for "
+                   "two classes also 1/0, true/false")
     p.add_argument("--positive-class", default=SENTIMENT.positive_class,
                    help=f"the task's positive class, the one p_positive is about (default: {SENTIMENT.positive_class})")
     p.add_argument("--text-column", default="text", help="column of texts, by which a calibrator's fit rows are recorded "
@@ -169,6 +169,9 @@ def cmd_score(args) -> int:
     _existing_file(args.input, "input file", "check the path")
     if args.calibrator:
         _existing_file(args.calibrator, "calibrator file", "create one with `confnb calibrate SCORES.csv -o CALIBRATOR.json`")
+    if args.conformal:
+        _existing_file(args.conformal, "prediction-set file",
+                       "create one with `confnb conformal SCORES.csv --label-column label -o SETS.json`")
     task = _task(args)
     summary = score_file(
         args.input,
@@ -182,6 +185,7 @@ def cmd_score(args) -> int:
         skip_empty=args.skip_empty,
         encoding=args.encoding,
         calibrator=args.calibrator,
+        conformal=args.conformal,
         progress=True if args.progress else None,
         resume=args.resume,
         chunksize=args.chunk_size,
@@ -190,8 +194,6 @@ def cmd_score(args) -> int:
     return 0
 
 
-#: a verbalizer longer than this many tokens gets a warning from `confnb task check`
-_LONG_LABEL_TOKENS = 6
 _CHECK_TEXT = "The delivery arrived two days late, but the phone works well."
 
 
@@ -204,60 +206,14 @@ def _load_tokenizer(args):
     return load_model(args.model, device="cpu")
 
 
-def _dropped_reason(tokenizer, variant: str, kept: list[tuple[str, tuple[int, ...]]]) -> str:
-    """Why `variant` is not among a class's `kept` (string, ids) pairs: the kept one it clashes with."""
-    ids = tuple(tokenizer.encode(variant, add_special_tokens=False))
-    for other, other_ids in kept:
-        if ids == other_ids:
-            return f"same tokens as {other!r}"
-        if ids[: len(other_ids)] == other_ids:
-            return f"starts with the tokens of {other!r}, whose probability already includes it"
-    return "left out by the task"
-
-
-def _task_check_lines(task, lm, model_name: str, text: str) -> list[str]:
-    """What `confnb task check` prints; ValueError (from the task) when two classes' tokens clash."""
-    from .scoring import visible
-
-    tokenizer = getattr(lm, "tokenizer", lm)
-    resolved = task.verbalizer_ids(lm)  # before printing anything: a clash between classes is an error
-    prompt = task.render(text, lm)
-    rule = "-" * 60
-    lines = [
-        f"task {task.name!r}: {len(task.class_names)} classes, tokens of {model_name}",
-        f"prompt for {text!r} ({len(tokenizer.encode(prompt, add_special_tokens=False))} tokens), between the rules:",
-        rule, *prompt.split("\n"), rule,
-    ]
-    warned: list[str] = []
-    for c in task.class_names:
-        kept = [(v, tuple(ids)) for v, ids in resolved[c]]
-        lines.append(f"class {c!r}{' (positive class)' if c == task.positive_class else ''}: {len(kept)} verbalizers")
-        width = max(len(repr(v)) for v, _ in kept)
-        for v, ids in kept:
-            shown = " ".join(repr(visible(tokenizer.decode([i]))) for i in ids)
-            lines.append(f"  {repr(v):<{width}}  {len(ids)} token{'' if len(ids) == 1 else 's'} {list(ids)}  {shown}")
-            if len(ids) > _LONG_LABEL_TOKENS:
-                warned.append(f"class {c!r}: {v!r} is {len(ids)} tokens long (over {_LONG_LABEL_TOKENS}); its probability "
-                              "is a product of many factors and comes out tiny: use a shorter verbalizer")
-        names = {v for v, _ in kept}
-        for v in task.variants(c):
-            if v not in names:
-                warned.append(f"class {c!r}: {v!r} dropped: {_dropped_reason(tokenizer, v, kept)}")
-    return lines + ([f"warning: {w}" for w in warned] or ["no warnings"])
-
-
 def cmd_task_check(args) -> int:
-    from .task_files import load_task
-    from .tasks import ClassificationTask
+    from .task_files import load_task, task_check_lines
 
     task = load_task(args.task_file)  # a bad file stops here, before any model loads
-    if not hasattr(ClassificationTask, "verbalizer_ids"):
-        raise UsageError("task check needs ClassificationTask.verbalizer_ids (multi-token verbalizers), "
-                         "which this version of confnb does not have yet; update confnb")
     if not args.text.strip():
         raise UsageError("--text is empty; pass a sample text")
     lm = _load_tokenizer(args)
-    for line in _task_check_lines(task, lm, getattr(lm, "name", args.model), args.text):
+    for line in task_check_lines(task, lm, getattr(lm, "name", args.model), args.text):
         print(line)
     return 0
 
@@ -296,7 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-empty", action="store_true", help="keep empty texts in the output with blank scores instead of failing")
     p.add_argument("--encoding", default="utf-8", help="input encoding (default utf-8)")
     p.add_argument("--calibrator", default=None, help="calibrator JSON from `confnb calibrate`: adds `calibrated_prediction` and its calibrated `confidence` "
-                        "(warns, with a count, about rows the calibrator was fit on)")
+                        "(and `calibrated_p_<class>` for a K-class temperature or vector calibrator; warns, with a count, "
+                        "about rows the calibrator was fit on)")
+    p.add_argument("--conformal", default=None, metavar="SETS.json",
+                   help="prediction sets from `confnb conformal`: adds `prediction_set` (classes joined by |) and `set_size`")
     p.add_argument("--progress", action="store_true", help="force the progress bar on stderr (default: shown in a terminal)")
     p.add_argument("--chunk-size", type=int, default=500, help="rows read, scored and written at a time (the unit --resume restarts from)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from OUTPUT.partial without re-scoring finished rows")
@@ -306,13 +265,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("calibrate", help="fit a calibrator on a scored CSV; prints held-out (cross-fitted) metrics")
     p.add_argument("scores", metavar="SCORES.csv", help="output of `confnb score --label-column ...`")
-    p.add_argument("--method", choices=["platt", "isotonic", "temperature"], default="platt")
-    p.add_argument("--target", choices=["confidence", "class"], default="confidence",
-                   help="confidence: total_probability -> P(correct); class: p_positive -> P(positive)")
+    p.add_argument("--method", choices=["platt", "isotonic", "temperature", "vector"], default="platt",
+                   help="platt (default), isotonic, temperature; vector: three or more classes only. With three or more "
+                        "classes temperature/vector scale the class log-masses, platt/isotonic calibrate P(top class is correct)")
+    p.add_argument("--target", choices=["confidence", "class"], default=None,
+                   help="two classes: confidence (default): total_probability -> P(correct); class: p_positive -> P(positive)")
     p.add_argument("--n-splits", type=int, default=5, help="folds for the held-out metrics (default 5)")
     _add_label_options(p)
     p.add_argument("-o", "--output", required=True, metavar="CALIBRATOR.json")
     p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("conformal", help="fit prediction sets on a scored, labelled CSV (for `confnb score --conformal`)")
+    p.add_argument("scores", metavar="SCORES.csv", help="output of `confnb score --label-column ...`, rows not used to fit "
+                   "--calibrator")
+    p.add_argument("--alpha", type=float, default=0.1, help="allowed miscoverage: sets hold the true class at least "
+                   "1 - alpha of the time (default 0.1)")
+    p.add_argument("--method", choices=["lac", "aps"], default="lac", help="lac (default: smallest sets) or aps (adaptive)")
+    p.add_argument("--calibrator", default=None, help="build the sets from this calibrator's probabilities (K classes: "
+                   "temperature or vector; two classes: --target class); `score --conformal` then needs the same one")
+    p.add_argument("--allow-in-sample", action="store_true",
+                   help="keep rows --calibrator was fit on (the sets may then cover new rows less often than promised)")
+    _add_label_options(p)
+    p.add_argument("-o", "--output", required=True, metavar="SETS.json")
+    p.set_defaults(func=cmd_conformal)
 
     p = sub.add_parser("report", help="charts, metrics.json and summary.md for a scored, labelled CSV")
     p.add_argument("scores", metavar="SCORES.csv")
@@ -376,19 +351,92 @@ def _print_skipped(metrics: dict) -> None:
 
 
 def cmd_calibrate(args) -> int:
+    from .class_scores import is_multiclass_scores
     from .report import calibrate_scores, format_metrics
 
     frame = _read_scores(args.scores)
+    if is_multiclass_scores(frame):
+        return _calibrate_classes(frame, args)
+    if args.method == "vector":
+        raise UsageError("--method vector needs three or more classes (a scale and a bias per class); these scores have "
+                         "two (p_positive): use temperature, platt or isotonic")
+    target = args.target or "confidence"
     calibrator, metrics = calibrate_scores(
-        frame, method=args.method, target=args.target, n_splits=args.n_splits, positive=args.positive_class,
+        frame, method=args.method, target=target, n_splits=args.n_splits, positive=args.positive_class,
         label_column=args.label_column, text_column=args.text_column,
     )
     path = calibrator.save(args.output)
     _print_skipped(metrics)
-    print(f"{args.method} calibrator ({args.target} target) fit on {metrics['n']} rows -> {path}")
+    print(f"{args.method} calibrator ({target} target) fit on {metrics['n']} rows -> {path}")
     print(f"held-out metrics ({args.n_splits}-fold cross-fitting; 95% bootstrap intervals):")
     print(format_metrics(metrics))
     return 0
+
+
+def _calibrate_classes(frame, args) -> int:
+    """`confnb calibrate` on scores of three or more classes: fit, save, print held-out metrics."""
+    from .class_calibration import CLASS_METRIC_NAMES, calibrate_classes, save_class_calibrator
+    from .class_scores import class_skip_messages
+    from .report import format_metrics
+
+    if args.target == "class":
+        raise UsageError("--target class is for two-class scores (p_positive); these scores have three or more classes: "
+                         "leave out --target")
+    calibrator, metrics = calibrate_classes(frame, method=args.method, n_splits=args.n_splits,
+                                            label_column=args.label_column, text_column=args.text_column)
+    path = save_class_calibrator(calibrator, args.output)
+    for line in class_skip_messages(metrics["skipped"]):
+        print(line)
+    what = ("scaling of the class log-masses" if args.method in ("temperature", "vector")
+            else "top-label calibrator: P(predicted class is correct)")
+    print(f"{args.method} {what}, {len(metrics['classes'])} classes {metrics['classes']}, fit on {metrics['n']} rows "
+          f"-> {path}")
+    print(f"fitted: {metrics['calibrator']}")
+    print(f"held-out metrics ({args.n_splits}-fold cross-fitting; 95% bootstrap intervals):")
+    print(format_metrics(metrics, names=CLASS_METRIC_NAMES))
+    if args.method not in ("temperature", "vector"):
+        print("(n/a: a top-label calibrator changes only the confidence of the predicted class, not the class "
+              "probabilities those metrics score)")
+    return 0
+
+
+def cmd_conformal(args) -> int:
+    """`confnb conformal`: fit prediction sets (on calibrated probabilities with --calibrator), save, print qhat."""
+    from .conformal_scores import fit_conformal_scores, save_conformal_scores
+
+    frame = _read_scores(args.scores)
+    calibrator = None
+    if args.calibrator:
+        from .class_calibration import read_calibrator
+
+        _existing_file(args.calibrator, "calibrator file", "create one with `confnb calibrate SCORES.csv -o CALIBRATOR.json`")
+        calibrator = read_calibrator(args.calibrator)
+    elif args.allow_in_sample:
+        raise UsageError("--allow-in-sample applies to rows a --calibrator was fit on; pass --calibrator or leave it out")
+    conformal, summary = fit_conformal_scores(
+        frame, alpha=args.alpha, method=args.method, calibrator=calibrator, calibrator_file=args.calibrator,
+        positive=args.positive_class, label_column=args.label_column, text_column=args.text_column,
+        allow_in_sample=args.allow_in_sample,
+    )
+    path = save_conformal_scores(conformal, args.output)
+    _print_conformal_summary(summary, path)
+    return 0
+
+
+def _print_conformal_summary(summary: dict, path) -> None:
+    """What `confnb conformal` prints: skipped rows, the calibrator's rows, n, alpha, qhat, expected coverage."""
+    from .class_scores import class_skip_messages
+
+    for line in class_skip_messages(summary["skipped"]):
+        print(line)
+    if summary["calibrator_rows"] is not None:
+        print(f"calibrator: {summary['calibrator_rows']['description']}")
+    source = "calibrated probabilities" if summary["source"] == "calibrated" else f"the {summary['source']} columns"
+    print(f"{summary['method']} prediction sets over {len(summary['classes'])} classes {summary['classes']}, "
+          f"from {source} -> {path}")
+    print(f"n {summary['n']}, alpha {summary['alpha']:g}, qhat {summary['qhat']:.4f}")
+    print(f"expected coverage on new rows drawn like these: at least {1 - summary['alpha']:.3f} "
+          f"(on average {summary['expected_coverage']:.3f} = ceil((n+1)(1-alpha))/(n+1), without ties)")
 
 
 def cmd_report(args) -> int:
@@ -399,6 +447,7 @@ def cmd_report(args) -> int:
     calibrator = None
     if args.calibrator:
         _existing_file(args.calibrator, "calibrator file", "create one with `confnb calibrate SCORES.csv -o CALIBRATOR.json`")
+        _refuse_class_calibrator(args.calibrator)
         calibrator = load_calibrator(args.calibrator)
     target = args.target or (calibrator.target if calibrator is not None and calibrator.target else "confidence")
     result = write_report(
@@ -409,6 +458,22 @@ def cmd_report(args) -> int:
     print(f"calibration: {result['calibration']['description']}")
     print(f"report written to {args.output} ({result['n']} rows): metrics.json, summary.md and charts")
     return 0
+
+
+def _refuse_class_calibrator(path: str) -> None:
+    """`confnb report` evaluates two-class calibrators only: say so for a K-class file."""
+    import json
+
+    from .class_calibration import TOP_LABEL_FORMAT
+    from .scaling import SCALER_FORMAT
+
+    try:
+        kind = json.loads(Path(path).read_text(encoding="utf-8", errors="replace")).get("format")
+    except (ValueError, AttributeError):
+        return  # not JSON, or not an object: load_calibrator names the fault
+    if kind in (SCALER_FORMAT, TOP_LABEL_FORMAT):
+        raise UsageError(f"{path} is a K-class calibrator; `confnb report` evaluates two-class calibrators only. "
+                         "`confnb calibrate` printed its held-out metrics; `confnb score --calibrator` applies it")
 
 
 def cmd_finetune(args) -> int:

@@ -20,10 +20,13 @@ CORRECT = "correct"
 CALIBRATED_PREDICTION = "calibrated_prediction"
 CONFIDENCE = "confidence"
 MASS_PREFIX = "mass_"
+CALIBRATED_P_PREFIX = "calibrated_p_"
+PREDICTION_SET = "prediction_set"
+SET_SIZE = "set_size"
 
 #: Every column that scoring or calibration writes (besides ``mass_<class>``), in output order.
 SCORE_COLUMNS = (PREDICTION, TOTAL_PROBABILITY, P_POSITIVE, MARGIN, OTHER_MASS, NO_CLASS_TOKEN, TOP_TOKEN,
-                 UNSEEN_MASS, CORRECT, CALIBRATED_PREDICTION, CONFIDENCE)
+                 UNSEEN_MASS, CORRECT, CALIBRATED_PREDICTION, CONFIDENCE, PREDICTION_SET, SET_SIZE)
 
 #: The score each calibration target reads: P(correct) from the total probability, P(positive) from p_positive.
 TARGET_SCORE_COLUMN = {"confidence": TOTAL_PROBABILITY, "class": P_POSITIVE}
@@ -43,5 +46,8 @@ def is_score_column(name: str) -> bool:
 
     >>> is_score_column("p_positive"), is_score_column("mass_negative"), is_score_column("label")
     (True, True, False)
+
+    A K-class task also writes ``p_<class>`` for each of its classes: check those names against the
+    task's classes (``files`` does).
     """
-    return name in SCORE_COLUMNS or name.startswith(MASS_PREFIX)
+    return name in SCORE_COLUMNS or name.startswith((MASS_PREFIX, CALIBRATED_P_PREFIX))

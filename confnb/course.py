@@ -15,7 +15,7 @@ import platform
 import warnings
 from pathlib import Path
 
-__all__ = ["COLAB_BRANCH", "COLAB_REPO", "device", "figure_path", "in_colab", "setup"]
+__all__ = ["COLAB_BRANCH", "COLAB_REPO", "device", "figure_path", "gpu_model", "in_colab", "setup"]
 
 #: Where the course lives on GitHub, ``owner/name``: the one setting behind every notebook's Colab badge
 #: and the install part of its setup cell. A fork sets its own here and runs ``make notebooks-nav``
@@ -88,3 +88,26 @@ def setup(*, quiet: bool = True) -> str:
     dev = device()
     print(f"confnb {__version__} | Python {platform.python_version()} | torch {torch.__version__.split('+')[0]} | device: {dev}")
     return dev
+
+
+def gpu_model(name: str, **options):
+    """The notebooks' optional big-model cells: ``confnb.load_model(name, **options)`` on a CUDA GPU.
+
+    Returns None without a GPU (the cell then says what it would show), and None with the reason
+    printed when the hub refuses: no network, or a gated model (Llama) without a token -- never a
+    traceback in the middle of a course.
+
+    >>> gpu_model("meta-llama/Llama-3.1-8B-Instruct", quantization="4bit") is None   # on a CPU machine
+    True
+    """
+    import torch
+
+    from .models import load_model
+
+    if not torch.cuda.is_available():
+        return None
+    try:
+        return load_model(name, **options)
+    except OSError as exc:  # HubAccessError: no network, or a gated model without a token
+        print(f"Skipped: {exc}")
+        return None

@@ -83,6 +83,7 @@ def score_file(
     progress: bool | None = None,
     chunksize: int = 500,
     resume: bool = False,
+    conformal: str | os.PathLike | None = None,
 ) -> str:
     """Score every row of a CSV/JSONL file and write a CSV with the input columns plus scores.
 
@@ -114,7 +115,16 @@ def score_file(
         (`confnb.calibration.calibrated_prediction`: the model's prediction for a confidence
         calibrator; the calibrated ``p_positive``'s side of 0.5 for a class calibrator). Rows the
         calibrator was fit on (its ``fit_rows_`` record) still get them, with a warning that counts
-        them: their confidence is in-sample (optimistic).
+        them: their confidence is in-sample (optimistic). For a task of three or more classes, a
+        K-class calibrator (`confnb.class_calibration.add_class_confidence`): a temperature or
+        vector scaler's calibrated argmax and its probability, plus ``calibrated_p_<class>``;
+        a top-label one's calibrated P(the argmax of ``p_<class>`` is correct). A calibrator fit
+        on other classes is refused before any row is scored.
+    conformal : path, optional
+        Prediction sets from ``confnb conformal``: adds ``prediction_set`` (class names joined
+        by ``|``) and ``set_size`` (`confnb.conformal_scores.add_prediction_sets`). Sets fit on
+        calibrated probabilities need the same ``calibrator``; sets fit on other classes are
+        refused before any row is scored.
 
     Returns
     -------
@@ -126,11 +136,7 @@ def score_file(
 
     if limit is not None and limit < 1:
         raise ValueError(f"--limit must be at least 1, got {limit}")
-    cal = None
-    if calibrator is not None:
-        from .calibration import load_calibrator
-
-        cal = load_calibrator(calibrator)
+    cal, sets = _load_calibration(task, calibrator, conformal)
     input_path, output_path = Path(input_path), Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(output_path.name + ".partial")
@@ -144,6 +150,8 @@ def score_file(
         "calibrator": str(calibrator) if calibrator else None,
         "skip_empty": skip_empty,
     }
+    if conformal is not None:  # only then: partial outputs of earlier versions still resume
+        identity["conformal"] = str(conformal)
     counts = {"rows": 0, "skipped": 0, "correct": 0, "labelled": 0, "bytes": 0}
     setup = None
     if resume and state_path.exists() and partial.exists():
@@ -169,6 +177,7 @@ def score_file(
     done = counts["rows"]
     seen = 0
     fit_overlap = 0  # rows scored in this run that the calibrator was fit on
+    sets_overlap = 0  # ... and that the prediction sets were fit on
     bar = None
     if want_progress(progress):
         from tqdm.auto import tqdm
@@ -176,7 +185,7 @@ def score_file(
         bar = tqdm(desc=f"scoring {input_path.name}", unit="row", initial=done, total=limit)
     for chunk in read_chunks(input_path, encoding=encoding, chunksize=chunksize):
         if seen == 0:
-            _check_columns(chunk, text_column, label_column)
+            _check_columns(chunk, text_column, label_column, _added_columns(cal, sets))
         start = seen
         seen += len(chunk)
         if seen <= done:
@@ -214,16 +223,17 @@ def score_file(
             counts["correct"] += int(correct.sum())
             counts["labelled"] += int(keep.sum())
         if cal is not None:
-            from .report import add_confidence_column, fit_row_overlap
+            calibrated = _calibrated_columns(scores.loc[keep], cal, task)
+            for name in calibrated.columns:
+                out[name] = calibrated[name].reindex(chunk.index)
+            fit_overlap += _count_fit_rows(cal, out.loc[keep], text_column)
+        if sets is not None:
+            from .conformal_scores import PREDICTION_SET, SET_SIZE, add_prediction_sets
 
-            calibrated = add_confidence_column(
-                scores.loc[keep], cal, positive=task.positive_class, negative=task.negative_class
-            )
-            out["calibrated_prediction"] = calibrated["calibrated_prediction"].reindex(chunk.index)
-            out["confidence"] = calibrated["confidence"].reindex(chunk.index)
-            seen_by_cal = fit_row_overlap(cal, out.loc[keep], text_column=text_column)
-            if seen_by_cal is not None:
-                fit_overlap += int(seen_by_cal.sum())
+            with_sets = add_prediction_sets(scores.loc[keep], sets, positive=task.positive_class, calibrator=cal)
+            for name in (PREDICTION_SET, SET_SIZE):
+                out[name] = with_sets[name].reindex(chunk.index)
+            sets_overlap += _count_fit_rows(sets, out.loc[keep], text_column)
         with open(partial, "ab") as f:
             out.to_csv(f, header=first == 0, index=False, encoding="utf-8")
             f.flush()
@@ -242,6 +252,13 @@ def score_file(
         warnings.warn(
             f"{fit_overlap} of the rows scored were used to fit the calibrator {str(calibrator)!r}; their "
             "`confidence` is in-sample (optimistic), not what new rows will see",
+            UserWarning,
+            stacklevel=2,
+        )
+    if sets_overlap:
+        warnings.warn(
+            f"{sets_overlap} of the rows scored were used to fit the prediction sets {str(conformal)!r}; how "
+            "often their sets hold the true class is in-sample, not what new rows will see",
             UserWarning,
             stacklevel=2,
         )
@@ -314,12 +331,65 @@ def _write_json_atomically(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def _check_columns(chunk: pd.DataFrame, text_column: str, label_column: str | None) -> None:
+def _load_calibration(task: ClassificationTask, calibrator, conformal):
+    """(calibrator, prediction sets) read from their files and checked against the task, or None each."""
+    cal = sets = None
+    if calibrator is not None:
+        from .class_calibration import check_calibrator_for_classes, read_calibrator
+
+        cal = read_calibrator(calibrator)
+        check_calibrator_for_classes(cal, task.class_names, where=f"the calibrator {str(calibrator)!r}")
+    if conformal is not None:
+        from .conformal_scores import check_conformal_use, read_conformal
+
+        sets = read_conformal(conformal)
+        check_conformal_use(sets, class_names=task.class_names, positive=task.positive_class, calibrator=cal,
+                            where=f"the prediction sets {str(conformal)!r}")
+    return cal, sets
+
+
+def _count_fit_rows(fitted, rows: pd.DataFrame, text_column: str) -> int:
+    """How many of `rows` a calibrator or prediction sets were fit on (0 when unknown)."""
+    from .report import fit_row_overlap
+
+    overlap = fit_row_overlap(fitted, rows, text_column=text_column)
+    return 0 if overlap is None else int(overlap.sum())
+
+
+def _added_columns(cal, sets) -> list[str]:
+    """Columns a calibrator and prediction sets add besides `SCORE_COLUMNS` (an input must not have them)."""
+    from .columns import CALIBRATED_PREDICTION, CONFIDENCE
+
+    added = []
+    if cal is not None:
+        from .class_calibration import calibrator_classes, class_output_columns
+
+        added += class_output_columns(cal) if calibrator_classes(cal) is not None else [CALIBRATED_PREDICTION, CONFIDENCE]
+    if sets is not None:
+        from .conformal_scores import PREDICTION_SET, SET_SIZE
+
+        added += [PREDICTION_SET, SET_SIZE]
+    return added
+
+
+def _calibrated_columns(scores: pd.DataFrame, cal, task: ClassificationTask) -> pd.DataFrame:
+    """The columns a calibrator adds to scored rows: two-class or K-class."""
+    from .class_calibration import add_class_confidence, calibrator_classes, class_output_columns
+
+    if calibrator_classes(cal) is None:
+        from .report import add_confidence_column
+
+        out = add_confidence_column(scores, cal, positive=task.positive_class, negative=task.negative_class)
+        return out[["calibrated_prediction", "confidence"]]
+    return add_class_confidence(scores, cal)[class_output_columns(cal)]
+
+
+def _check_columns(chunk: pd.DataFrame, text_column: str, label_column: str | None, added=()) -> None:
     found = list(chunk.columns)
     for name, flag in ((text_column, "--text-column"), (label_column, "--label-column")):
         if name is not None and name not in found:
             raise ValueError(f"column {name!r} not found; the file has columns {found}. Choose one with {flag}.")
-    clash = [c for c in found if is_score_column(c)]
+    clash = [c for c in found if is_score_column(c) or c in added]
     if clash:
         raise ValueError(
             f"the input already has column(s) {clash}, which scoring would overwrite; "

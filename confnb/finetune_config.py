@@ -64,7 +64,8 @@ class FineTuneConfig:
     eval_steps : int
         Measure the validation slice every this many steps (and before the first step).
     early_stopping_patience : int or None
-        Stop after this many evaluations without a lower validation loss; None: run all `max_steps`.
+        Stop after this many evaluations without a lower validation loss (2 in both recipes); None:
+        run all `max_steps`.
     validation_fraction : float
         Share of the training rows held out for validation, as whole sentence frames (see
         `confnb.holdout.carve_validation`), in [0, 0.5). 0: no validation, the adapter after the last step is kept.
@@ -101,7 +102,7 @@ class FineTuneConfig:
     warmup_ratio: float = 0.1
     max_grad_norm: float | None = 1.0
     eval_steps: int = 20
-    early_stopping_patience: int | None = None
+    early_stopping_patience: int | None = 2
     validation_fraction: float = 0.1
     max_validation_rows: int | None = 300
     eval_batch_size: int = 64
@@ -159,8 +160,11 @@ class FineTuneConfig:
           0.80-0.88 along the way.
 
         The higher rate reaches a lower validation loss sooner, so it stays. `confnb.finetune.finetune` keeps the
-        adapter state of the lowest validation loss (here step 20's), so the later steps cost time but
-        not quality; a shorter schedule was not measured. No test-split number entered the choice.
+        adapter state of the lowest validation loss (here step 20's), so steps after it cost time but
+        not quality: with ``early_stopping_patience=2`` the run stops after two evaluations without a
+        lower validation loss (at step 60: 0.433 at step 40, 0.391 at step 60), keeps the same step-20
+        state a full 100-step run keeps (the learning-rate schedule still spans ``max_steps``), and
+        saves 40 steps. No test-split number entered any of these choices.
         Cost: about 4 s per step on two idle CPU cores (6-10 s on a shared machine), peak resident
         memory under 4 GB.
         """

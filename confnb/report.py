@@ -197,8 +197,12 @@ def calibrate_scores(
     return calibrator, _clean(metrics)
 
 
-def format_metrics(metrics: dict, *, digits: int = 3) -> str:
+def format_metrics(metrics: dict, *, digits: int = 3, names=METRIC_NAMES) -> str:
     """Plain-text table of a metrics dict from :func:`calibrate_scores` or :func:`write_report`.
+
+    ``names`` are the metrics shown, in order (those no column has are left out); pass
+    :data:`confnb.class_calibration.CLASS_METRIC_NAMES` for
+    :func:`confnb.class_calibration.calibrate_classes`. A metric that is ``None`` shows "n/a".
 
     Examples
     --------
@@ -209,7 +213,7 @@ def format_metrics(metrics: dict, *, digits: int = 3) -> str:
     ece       0.100 [0.080, 0.120]  0.020 [0.010, 0.030]
     """
     cols = [k for k in ("before", "after", "raw", "calibrated") if k in metrics]
-    names = [n for n in METRIC_NAMES if any(n in metrics[c] for c in cols)]
+    names = [n for n in names if any(n in metrics[c] for c in cols)]
 
     def cell(d):
         if d is None:

@@ -35,9 +35,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from .distributions import visible
 from .tasks import SENTIMENT, SENTIMENT_CHAT, SENTIMENT_ZERO_SHOT, ClassificationTask, toml_key
 
-__all__ = ["BUILTIN_TASKS", "TaskFileError", "dump_task", "load_task", "loads_task"]
+__all__ = ["BUILTIN_TASKS", "LONG_LABEL_TOKENS", "TaskFileError", "dump_task", "load_task", "loads_task", "task_check_lines"]
 
 #: Built-in tasks by name: the presets' own names and the CLI's ``--prompt`` choices.
 BUILTIN_TASKS: Mapping[str, ClassificationTask] = MappingProxyType({
@@ -295,3 +296,53 @@ def dump_task(task: ClassificationTask) -> str:
     True
     """
     return task.to_toml()
+
+
+# ------------------------------------------------------------------------------------- checking
+
+#: a verbalizer longer than this many tokens gets a warning from ``confnb task check``
+LONG_LABEL_TOKENS = 6
+
+
+def _dropped_reason(tokenizer, variant: str, kept: list[tuple[str, tuple[int, ...]]]) -> str:
+    """Why `variant` is not among a class's `kept` (string, ids) pairs: the kept one it clashes with."""
+    ids = tuple(tokenizer.encode(variant, add_special_tokens=False))
+    for other, other_ids in kept:
+        if ids == other_ids:
+            return f"same tokens as {other!r}"
+        if ids[: len(other_ids)] == other_ids:
+            return f"starts with the tokens of {other!r}, whose probability already includes it"
+    return "left out by the task"
+
+
+def task_check_lines(task: ClassificationTask, lm: Any, model_name: str, text: str) -> list[str]:
+    """What ``confnb task check`` prints: the prompt for `text` and every verbalizer's tokens, then warnings.
+
+    Raises ValueError (from the task) when two classes' answers clash.
+    """
+
+    tokenizer = getattr(lm, "tokenizer", lm)
+    resolved = task.verbalizer_ids(lm)  # before printing anything: a clash between classes is an error
+    prompt = task.render(text, lm)
+    rule = "-" * 60
+    lines = [
+        f"task {task.name!r}: {len(task.class_names)} classes, tokens of {model_name}",
+        f"prompt for {text!r} ({len(tokenizer.encode(prompt, add_special_tokens=False))} tokens), between the rules:",
+        rule, *prompt.split("\n"), rule,
+    ]
+    warned: list[str] = []
+    for c in task.class_names:
+        kept = [(v, tuple(ids)) for v, ids in resolved[c]]
+        lines.append(f"class {c!r}{' (positive class)' if c == task.positive_class else ''}: {len(kept)} verbalizers")
+        width = max(len(repr(v)) for v, _ in kept)
+        for v, ids in kept:
+            shown = " ".join(repr(visible(tokenizer.decode([i]))) for i in ids)
+            lines.append(f"  {repr(v):<{width}}  {len(ids)} token{'' if len(ids) == 1 else 's'} {list(ids)}  {shown}")
+            if len(ids) > LONG_LABEL_TOKENS:
+                warned.append(f"class {c!r}: {v!r} is {len(ids)} tokens long (over {LONG_LABEL_TOKENS}); its probability "
+                              "is a product of many factors and comes out tiny: use a shorter verbalizer")
+        names = {v for v, _ in kept}
+        for v in task.variants(c):
+            if v not in names:
+                warned.append(f"class {c!r}: {v!r} dropped: {_dropped_reason(tokenizer, v, kept)}")
+    return lines + ([f"warning: {w}" for w in warned] or ["no warnings"])
