@@ -1,7 +1,7 @@
 """The ``confnb`` command line: next-token tables, predictions, scoring files, calibration, prediction sets, reports, task checks.
 
 Every subcommand exits with status 0 on success, 2 on bad input (with a message that says what to do)
-and 1 on an unexpected failure, which keeps its traceback. Bad input is a :class:`UsageError`, or a
+and 1 on an unexpected failure, which keeps its traceback. Bad input is a `UsageError`, or a
 ``ValueError``, ``OSError`` or ``ImportError`` raised by confnb's own input checks (the last frame of
 its traceback is in the confnb package); the same types raised inside numpy, pandas, torch and the
 rest, and every other exception (``KeyError``, ...), are bugs and propagate. Run
@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["main"]
+__all__ = ["UsageError", "build_parser", "main"]
 
 
 class UsageError(Exception):

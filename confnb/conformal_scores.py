@@ -208,7 +208,7 @@ def fit_conformal_scores(scores_df, *, alpha: float = 0.1, method: str = "lac", 
         Allowed miscoverage, strictly between 0 and 1.
     method : {"lac", "aps"}
     calibrator : optional
-        Build the sets from its calibrated probabilities (see :func:`check_set_calibrator`).
+        Build the sets from its calibrated probabilities (see :func:`confnb.conformal_scores.check_set_calibrator`).
         Rows it was fit on are left out; all of them raises unless ``allow_in_sample``.
     calibrator_file : str, optional
         Its path, recorded for the error messages at use.
@@ -255,7 +255,7 @@ def fit_conformal_scores(scores_df, *, alpha: float = 0.1, method: str = "lac", 
 
 
 def save_conformal_scores(conformal, path) -> Path:
-    """Write fitted sets as JSON: :meth:`ConformalClassifier.to_dict` plus ``probabilities`` and ``fit_rows``."""
+    """Write fitted sets as JSON: :meth:`confnb.conformal.ConformalClassifier.to_dict` plus ``probabilities`` and ``fit_rows``."""
     data = conformal.to_dict()
     data["probabilities"] = getattr(conformal, "probabilities_", None)
     if getattr(conformal, "fit_rows_", None) is not None:
@@ -267,7 +267,7 @@ def save_conformal_scores(conformal, path) -> Path:
 
 
 def read_conformal(path) -> ConformalClassifier:
-    """Read sets written by :func:`save_conformal_scores` (or :meth:`ConformalClassifier.save`: raw probabilities)."""
+    """Read sets written by :func:`save_conformal_scores` (or :meth:`confnb.conformal.ConformalClassifier.save`: raw probabilities)."""
     conformal = load_conformal(path)
     data = json.loads(Path(path).read_text(encoding="utf-8", errors="replace"))
     record = data.get("probabilities") or {"source": "raw", "calibrator": None, "positive": None}

@@ -119,7 +119,7 @@ def add_confidence_column(scores_df, calibrator, *, target: str | None = None,
     ``confidence`` is P(it is correct); for the class target the calibrated ``p_positive``
     decides (positive where ``p >= 0.5``) and ``confidence = max(p, 1 - p)``. Rows without
     scores (``no_class_token``, blank score) get blank values. The calibrator's fit rows are
-    not checked here; see :func:`fit_row_overlap`.
+    not checked here; see :func:`confnb.fingerprints.fit_row_overlap`.
 
     Parameters
     ----------

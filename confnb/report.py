@@ -1,4 +1,4 @@
-"""Evaluation reports from a scored DataFrame (``classify`` output or a ``confnb score`` CSV).
+"""Evaluation reports from a scored DataFrame (`confnb.classify` output or a ``confnb score`` CSV).
 
 * :func:`target_arrays` -- pick scores and outcomes for a calibration target.
 * :func:`calibrate_scores` -- fit a calibrator on all rows *and* measure, by cross-fitting,
@@ -135,7 +135,7 @@ def calibrate_scores(
     carries ``fit_rows_``, a fingerprint of those rows (:func:`fingerprint_rows`), so that
     :func:`write_report` and ``confnb score --calibrator`` can tell when it meets them
     again. The metrics are not computed with it: "after" comes from out-of-fold scores of
-    :func:`cross_calibrate`, so each row is scored by a calibrator that never saw it.
+    :func:`confnb.calibration.cross_calibrate`, so each row is scored by a calibrator that never saw it.
 
     Parameters
     ----------
@@ -305,7 +305,7 @@ def write_report(
     calibrator : Calibrator, optional
         Fitted on *other* rows (e.g. the calibration split) and evaluated here. Without
         it, ``method`` is cross-fitted on these rows (out-of-fold scores). Its
-        ``fit_rows_`` record is looked up in these rows (:func:`fit_row_overlap`):
+        ``fit_rows_`` record is looked up in these rows (:func:`confnb.fingerprints.fit_row_overlap`):
 
         * no overlap: evaluated on all rows;
         * some rows overlap: those rows are left out (raw metrics too, so both columns
