@@ -3,8 +3,8 @@
 The names below are what the course's notebooks and the README use: load a model, classify texts by
 total probability, calibrate the scores on held-out labels, measure them with honest intervals, pick
 thresholds and review tiers, study sample size, fine-tune with LoRA and check a model on real data.
-Plotting lives in `confnb.plots` (it imports matplotlib on demand); the course's setup helpers in
-`confnb.course`. ``README.md`` has a module map.
+Plotting lives in `confnb.plots` (it imports matplotlib on demand), K-class metrics in `confnb.multiclass`; the course's
+setup helpers in `confnb.course`. ``README.md`` has a module map.
 """
 
 from ._notices import silence_known_notices
@@ -22,6 +22,7 @@ from .calibration import (
     make_calibrator,
 )
 from .comparison import CONFIDENCE_METHODS, calibrated_outcomes
+from .conformal import ConformalClassifier, coverage, set_size_table, sets_to_labels
 from .data import load_intents, load_rotten_tomatoes, load_sentiment
 from .draws import random_draw, split_rows
 from .finetune import FineTuneConfig, carve_validation, finetune
@@ -49,12 +50,14 @@ from .predictions import class_to_confidence
 from .probes import counterfactual_texts, normalise_text, topic_relation, topic_shift
 from .review import review_costs, tier_table
 from .sampling import sample_size_curve, smallest_sufficient_size
+from .scaling import TemperatureScaler, VectorScaler
 from .scoring import classify, next_token_logprobs, next_token_table, visible
 from .shift import domain_differences, domain_metrics, metrics_frame, scored_rows, shift_gap, threshold_transfer
 from .shortcuts import has_word, probe_summary, shortcut_probe, shortcut_words
 from .task_files import load_task
 from .tasks import SENTIMENT, SENTIMENT_CHAT, SENTIMENT_ZERO_SHOT, ClassificationTask, MultiTokenVariantWarning
 from .thresholds import DEFAULT_THRESHOLDS, choose_threshold, decision_summary, threshold_table
+from .verbalizers import candidate_masses, choose_verbalizers, first_token_masses, verbalizer_lift
 
 __all__ = [
     "__version__",
@@ -137,4 +140,15 @@ __all__ = [
     "shortcut_probe",
     "shortcut_words",
     "threshold_transfer",
+    # many classes: answers, scaling, prediction sets (metrics: confnb.multiclass)
+    "ConformalClassifier",
+    "TemperatureScaler",
+    "VectorScaler",
+    "candidate_masses",
+    "choose_verbalizers",
+    "coverage",
+    "first_token_masses",
+    "set_size_table",
+    "sets_to_labels",
+    "verbalizer_lift",
 ]
