@@ -115,7 +115,9 @@ def next_token_logprobs(
         if out is None:
             out = np.empty((len(texts), len(model.tokenizer)), dtype=np.float64)
         out[batch.rows] = batch.logprobs[:, : out.shape[1]]
-    return out if out is not None else np.empty((0, 0))
+    if out is None:  # no texts
+        out = np.empty((0, len(model.tokenizer)), dtype=np.float64)
+    return out
 
 
 def _check_texts(texts: Iterable[str]) -> list[str]:
