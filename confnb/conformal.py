@@ -219,7 +219,7 @@ class ConformalClassifier:
         return out
 
     def save(self, path) -> Path:
-        """Write the fitted classifier as JSON; read it back with :func:`load_conformal`."""
+        """Write the fitted classifier as JSON; read it back with :func:`confnb.conformal.load_conformal`."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")

@@ -198,7 +198,7 @@ def choose_verbalizers(lift: pd.DataFrame, *, n_classes: int | None = None, per_
         How many classes to keep (default: all that keep a candidate).
     per_class : int, default 1
     model : LanguageModel, optional
-        Compare candidates by their tokens (:func:`answer_sequences`, both space forms).
+        Compare candidates by their tokens (:func:`confnb.verbalizers.answer_sequences`, both space forms).
     tokenize : callable, optional
         Instead of `model`: ``tokenize(candidate)`` -> its token sequences. With neither,
         candidates clash when one string starts another.
