@@ -1,19 +1,24 @@
 """How much faster is `confnb.classify` than the obvious ways of getting next-token probabilities?
 
-On the same texts from the dataset's train split, measured side by side in one run (this machine is
-noisy, so compare the ratios, not the absolute speeds):
+On the same texts, measured side by side in one run (this machine is noisy, so compare the ratios, not
+the absolute speeds): the dataset's synthetic train rows (``--texts synthetic``) or real Rotten Tomatoes
+review snippets (``--texts real``, longer per-text suffixes, so the shared prefix saves less):
 
 (a) the reference article's method: ``model.generate(max_new_tokens=1, output_logits=True)``, one
     text at a time;
 (b) a plain forward pass, one text at a time, full logits;
 (c) ``confnb.classify``: batched, the prompt's shared prefix encoded once and its KV cache reused,
-    last-position logits only.
+    last-position logits only, float32 weights;
+(e) the same with ``load_model(dtype="bfloat16")`` (on a CPU with native bfloat16: AVX512-BF16/AMX).
 
-Prints examples/s, the ratios (target: (c)/(a) >= 10x on 2 cores) and the largest log-probability
-difference between (c) and (b). If llama-cpp-python is installed, (d) scores the same prompts with
+Prints examples/s, the ratios (targets on 2 cores: (c)/(a) >= 10x on synthetic rows, (e)/(a) >= 8x on
+real sentences) and the largest log-probability difference between (c) and (b). Then the drift of
+bfloat16 against float32 on ``--drift-rows`` real sentences (1,000 by default): how often the
+prediction agrees (target >= 99%) and the median |p_positive| change (target < 0.01), the criteria
+for making bfloat16 the CPU default. If llama-cpp-python is installed, (d) scores the same prompts with
 llama.cpp on the embedded GGUF file and reports its agreement with transformers.
 
-    python benchmarks/scoring.py [--rows 200] [--batch-size 32]
+    python benchmarks/scoring.py [--texts real|synthetic] [--rows 200] [--drift-rows 1000] [--batch-size 32]
 """
 
 from __future__ import annotations
@@ -72,33 +77,70 @@ def llama_cpp_logprobs(prompts, token_ids):
     return np.stack(out)
 
 
+def drift(lm, bf16, pool, n_rows, batch_size) -> None:
+    """bfloat16 against float32 on `n_rows` real sentences: the criteria for the CPU default."""
+    texts = pool.sample(min(n_rows, len(pool)), random_state=1)["text"].tolist()
+    ref = confnb.classify(lm, texts, batch_size=batch_size, progress=False)
+    low = confnb.classify(bf16, texts, batch_size=batch_size, progress=False)
+    agree = float(np.mean(ref["prediction"] == low["prediction"]))
+    delta = np.abs(ref["p_positive"] - low["p_positive"])
+    mass = np.abs(ref["total_probability"] - low["total_probability"])
+    print(f"\nbfloat16 vs float32 on {len(texts)} real sentences:")
+    print(f"  same prediction on {agree:.1%} of rows (target >= 99%)")
+    print(f"  |p_positive| change: median {np.median(delta):.4f} (target < 0.01), 95th percentile "
+          f"{np.quantile(delta, 0.95):.4f}, max {delta.max():.3f}")
+    print(f"  |total probability| change: median {np.median(mass):.4f}")
+    verdict = agree >= 0.99 and np.median(delta) < 0.01
+    print(f"  criteria {'met' if verdict else 'NOT met'}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="confnb scoring speed")
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--texts", choices=["real", "synthetic"], default="real")
+    parser.add_argument("--drift-rows", type=int, default=1000, help="real sentences for the bfloat16 drift check (0: skip)")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
-    lm = confnb.load_model()
-    texts = confnb.load_sentiment("train").sample(args.rows, random_state=0)["text"].tolist()
+    lm = confnb.load_model(dtype="float32")
+    bf16 = confnb.load_model(dtype="bfloat16") if confnb.models.cpu_supports_bfloat16() else None
+    if args.texts == "real":
+        pool, what = confnb.load_rotten_tomatoes(), "real review sentences (Rotten Tomatoes)"
+    else:
+        pool, what = confnb.load_sentiment("train"), "synthetic train texts"
+    texts = pool.sample(args.rows, random_state=0)["text"].tolist()
     prompts = [SENTIMENT.prompt(t, lm) for t in texts]
-    print(f"{lm.name} on {torch.get_num_threads()} threads, {len(texts)} train texts, "
-          f"prompt ~{np.mean([len(lm.tokenizer(p)['input_ids']) for p in prompts]):.0f} tokens\n")
+    encoder = confnb.batching.PromptEncoder(lm, SENTIMENT)
+    print(f"{lm.name} on {torch.get_num_threads()} threads, {len(texts)} {what}, "
+          f"prompt ~{np.mean([len(lm.tokenizer(p)['input_ids']) for p in prompts]):.0f} tokens, of which the "
+          f"text's own part ~{np.mean([len(encoder.suffix_ids(t)) for t in texts]):.0f}\n")
 
     a, t_a = timed(lambda: generate_one_at_a_time(lm, prompts))
     b, t_b = timed(lambda: forward_one_at_a_time(lm, prompts))
     c, t_c = timed(lambda: next_token_logprobs(lm, texts, SENTIMENT, batch_size=args.batch_size))
     _, t_cls = timed(lambda: confnb.classify(lm, texts, batch_size=args.batch_size, progress=False))
+    t_bf16 = None
+    if bf16 is not None:
+        _, t_bf16 = timed(lambda: confnb.classify(bf16, texts, batch_size=args.batch_size, progress=False))
 
     rows = [
         ("(a) generate(max_new_tokens=1), one at a time", t_a),
         ("(b) forward pass, one at a time", t_b),
-        ("(c) confnb.classify (batched, prefix KV cache)", t_cls),
+        ("(c) confnb.classify (batched, prefix KV cache), float32", t_cls),
     ]
+    if t_bf16 is not None:
+        rows.append(("(e) confnb.classify, dtype='bfloat16'", t_bf16))
     print("| method | examples/s |\n|---|---|")
     for name, seconds in rows:
         print(f"| {name} | {len(texts) / seconds:.1f} |")
-    print(f"\n(c)/(a) = {t_a / t_cls:.1f}x   (c)/(b) = {t_b / t_cls:.1f}x   (target (c)/(a) >= 10x)")
+    print(f"\n(c)/(a) = {t_a / t_cls:.1f}x   (c)/(b) = {t_b / t_cls:.1f}x")
+    if t_bf16 is not None:
+        print(f"(e)/(a) = {t_a / t_bf16:.1f}x   (e)/(c) = {t_cls / t_bf16:.2f}x")
+    else:
+        print("(e) skipped: this CPU has no native bfloat16 (AVX512-BF16 or AMX)")
     print(f"max |log-prob| difference, (c) vs (b): {np.abs(c - b).max():.2e}; (a) vs (b): {np.abs(a - b).max():.2e}")
+    if bf16 is not None and args.drift_rows:
+        drift(lm, bf16, confnb.load_rotten_tomatoes(), args.drift_rows, args.batch_size)
 
     if importlib.util.find_spec("llama_cpp") is not None:
         token_ids = SENTIMENT.token_ids(lm)

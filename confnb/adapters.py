@@ -7,7 +7,9 @@ package versions. `save_adapter` writes a folder atomically, `build_adapter_info
 `check_output_dir` refuses to overwrite anything that is not an adapter; `read_adapter_info` reads the
 JSON back (upgrading the older configuration names), `attach_adapter` wraps a base model with the
 adapter after checking it was trained on that base, and `adapter_key` / `weights_key` name the tuned
-weights in cache keys.
+weights in cache keys. `training_key` names the recipe of a run (base model, task, configuration,
+training rows, library versions), so ``confnb.finetune(..., reuse=True)`` can keep an adapter trained by
+the same recipe instead of training it again.
 
 Out of scope: training (`confnb.finetune`), loading base models (`confnb.load_model`), merging
 adapters into the base weights, and adapters stored anywhere but a local folder.
@@ -30,11 +32,17 @@ __all__ = [
     "attach_adapter",
     "build_adapter_info",
     "check_output_dir",
+    "holds_adapter",
     "package_versions",
     "read_adapter_info",
     "save_adapter",
+    "training_key",
     "weights_key",
 ]
+
+#: Bumped when a change to the training code changes what the same recipe trains: adapters saved with
+#: another value are trained again by ``finetune(..., reuse=True)``.
+TRAINING_VERSION = 1
 
 #: File written into every adapter folder by `confnb.finetune`; read back to check the base model.
 ADAPTER_INFO = "confnb_adapter.json"
@@ -92,15 +100,20 @@ def build_adapter_info(
     config: Any,
     training: dict,
     label_counts: dict[str, int],
+    curves: dict | None = None,
+    timings: dict | None = None,
+    recipe_key: str | None = None,
 ) -> dict:
     """The content of `ADAPTER_INFO`: what a reader needs to load, score and judge the adapter.
 
     `task` and `config` are the run's `confnb.tasks.ClassificationTask` and `confnb.finetune_config.FineTuneConfig` (saved with their
     ``to_dict``), `training` the run's `confnb.finetune_config.FineTuneResult.summary`. ``rng`` repeats ``config["rng"]``
-    at the top level; ``versions`` records confnb, torch, transformers and peft.
+    at the top level; ``versions`` records confnb, torch, transformers and peft. `curves` (every step's
+    training loss and learning rate), `timings` (seconds, peak memory) and `recipe_key` (see
+    `training_key`) let a later run with the same recipe reuse the folder.
     """
     config_dict = config.to_dict()
-    return {
+    info = {
         "base_model": base_model,
         "quantization": quantization,
         "task": task.to_dict(),
@@ -110,6 +123,13 @@ def build_adapter_info(
         "label_counts": label_counts,
         "versions": package_versions(),
     }
+    if curves is not None:
+        info["curves"] = curves
+    if timings is not None:
+        info["timings"] = timings
+    if recipe_key is not None:
+        info["training_key"] = recipe_key
+    return info
 
 
 def save_adapter(net, path: Path, info: dict) -> None:
@@ -159,6 +179,55 @@ def weights_key(net) -> str:
     return digest.hexdigest()[:10]
 
 
+def training_key(
+    *, base_key: str, quantization: str | None, task: Any, config: Any, rows: dict[str, Any]
+) -> str:
+    """A content hash of everything that decides what a fine-tuning run trains.
+
+    Parameters
+    ----------
+    base_key : str
+        The base model's `confnb.models.LanguageModel.key` (its weights' content hash).
+    quantization : str or None
+    task : ClassificationTask
+        Its prompt and answers (``to_dict``).
+    config : FineTuneConfig
+        Every field (``to_dict``), the device and the seed included.
+    rows : dict of str to DataFrame
+        The training and validation rows (``text`` and ``label`` columns, in order), by role.
+
+    The installed versions of torch, transformers and peft and `TRAINING_VERSION` are part of the key:
+    an upgrade may change what the same recipe trains, so it trains again.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from confnb import SENTIMENT, FineTuneConfig
+    >>> rows = {"train": pd.DataFrame({"text": ["Great."], "label": ["positive"]})}
+    >>> key = training_key(base_key="m", quantization=None, task=SENTIMENT, config=FineTuneConfig.for_cpu(), rows=rows)
+    >>> len(key), key == training_key(base_key="m", quantization=None, task=SENTIMENT,
+    ...                               config=FineTuneConfig.for_cpu(rng=1), rows=rows)
+    (16, False)
+    """
+    digest = hashlib.sha256()
+    versions = {k: v for k, v in package_versions().items() if k != "confnb"}
+    head = {
+        "base": base_key,
+        "quantization": quantization,
+        "task": task.to_dict(),
+        "config": config.to_dict(),
+        "versions": versions,
+        "training_version": TRAINING_VERSION,
+    }
+    digest.update(json.dumps(head, sort_keys=True, default=str).encode())
+    for role in sorted(rows):
+        frame = rows[role]
+        digest.update(f"\x00{role}:{len(frame)}".encode())
+        for text, label in zip(frame["text"], frame["label"]):
+            digest.update(f"\x1e{text}\x1f{label}".encode())
+    return digest.hexdigest()[:16]
+
+
 def adapter_key(folder: Path) -> str:
     """A short content hash of the files in an adapter folder (``adapter-<10 hex digits>``)."""
     digest = hashlib.sha1()
@@ -170,6 +239,16 @@ def adapter_key(folder: Path) -> str:
 
 
 # ------------------------------------------------------------------------------------------ reading
+
+
+def holds_adapter(folder: str | os.PathLike) -> bool:
+    """Whether `folder` holds an adapter written by confnb (peft's config and `ADAPTER_INFO`).
+
+    >>> holds_adapter("no-such-folder")
+    False
+    """
+    path = Path(folder).expanduser()
+    return (path / "adapter_config.json").is_file() and (path / ADAPTER_INFO).is_file()
 
 
 def read_adapter_info(folder: str | os.PathLike) -> dict:

@@ -55,6 +55,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quantization", choices=["4bit", "8bit"], default=None, help="bitsandbytes quantization (meant for CUDA)")
     p.add_argument("--adapter", default=None, help="LoRA adapter folder from `confnb finetune`")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto",
+                   help="weights' dtype of a full-precision model (default auto: see load_model)")
     p.add_argument("--base-url", default=None, help="for --model openai:<name>: the server's /v1 address (default $OPENAI_BASE_URL); the key is read from $OPENAI_API_KEY")
     p.add_argument("--concurrency", type=int, default=4, help="for openai: models, requests in flight (default 4)")
     p.add_argument("--max-length", type=int, default=None, help="cap on prompt length in tokens; longer texts are truncated (default: the model's context)")
@@ -99,12 +101,13 @@ def _task(args):
 
 def _model_args(args) -> dict:
     if args.model and args.model.startswith("openai:"):
-        if args.quantization or args.adapter:
-            raise UsageError("--quantization and --adapter apply to local models, not openai: servers")
+        if args.quantization or args.adapter or args.dtype != "auto":
+            raise UsageError("--quantization, --adapter and --dtype apply to local models, not openai: servers")
         return dict(name=args.model, base_url=args.base_url, concurrency=args.concurrency)
     if args.base_url:
         raise UsageError("--base-url applies only to --model openai:<name>")
-    return dict(name=args.model, quantization=args.quantization, device=args.device, adapter=args.adapter, max_length=args.max_length)
+    return dict(name=args.model, quantization=args.quantization, device=args.device, adapter=args.adapter,
+                max_length=args.max_length, dtype=args.dtype)
 
 
 def _load(args):
@@ -318,7 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="base model: preset, .gguf path, folder or hub id (default: embedded SmolLM2-135M-Instruct)")
     p.add_argument("--quantization", choices=["4bit"], default=None, help="QLoRA: 4-bit NF4 base (meant for CUDA)")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    p.add_argument("--overwrite", action="store_true", help="replace an adapter already in ADAPTER_DIR")
+    p.add_argument("--overwrite", action="store_true", help="replace an adapter trained by another recipe in ADAPTER_DIR")
+    p.add_argument("--retrain", action="store_true",
+                   help="train even if ADAPTER_DIR holds an adapter trained by this exact recipe (by default it is "
+                        "kept: same base model, task, configuration, training rows and library versions)")
     p.add_argument("--progress", action="store_true", help="force a progress bar (default: only in a terminal)")
     _add_task_options(p)
     p.set_defaults(func=cmd_finetune)
@@ -514,14 +520,19 @@ def cmd_finetune(args) -> int:
         task=task,
         config=config,
         output_dir=args.output,
-        overwrite=args.overwrite,
+        overwrite=args.overwrite or args.retrain,
+        reuse=not args.retrain,
         progress=True if args.progress else None,
         text_column=args.text_column,
         label_column=args.label_column,
     )
     curve = result.validation_frame()
-    print(f"adapter written to {result.adapter_path} ({result.steps_run} steps, {result.seconds_per_step:.2f} s/step, "
-          f"peak memory {result.peak_memory_mb:.0f} MB)")
+    if result.reused:
+        print(f"kept the adapter in {result.adapter_path}: it was trained by this exact recipe ({result.steps_run} "
+              "steps; nothing trained now; --retrain trains again)")
+    else:
+        print(f"adapter written to {result.adapter_path} ({result.steps_run} steps, {result.seconds_per_step:.2f} "
+              f"s/step, peak memory {result.peak_memory_mb:.0f} MB)")
     if len(curve):
         best = curve[curve["step"] == result.best_step].iloc[0]
         print(f"validation slice ({result.n_validation} rows carved from the {result.n_train + result.n_validation} training rows):")

@@ -286,7 +286,7 @@ _SETUP_FLAGS = {
     "model": "--model",
     "adapter": "--adapter",
     "quantization": "--quantization",
-    "dtype": "--device",
+    "dtype": "--dtype",
     "device": "--device",
     "max_length": "--max-length",
 }

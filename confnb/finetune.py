@@ -45,13 +45,24 @@ import os
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from . import tasks as _tasks
-from .adapters import adapter_key, build_adapter_info, check_output_dir, save_adapter, weights_key
+from .adapters import (
+    adapter_key,
+    attach_adapter,
+    build_adapter_info,
+    check_output_dir,
+    holds_adapter,
+    read_adapter_info,
+    save_adapter,
+    training_key,
+    weights_key,
+)
 from .batching import TrainingExamples, answer_ids, encode_examples, evaluate_examples, forward_examples
 from .finetune_config import FineTuneConfig, FineTuneResult
 from .holdout import UngroupedValidationWarning, carve_validation, check_training_frame
@@ -73,7 +84,7 @@ __all__ = [
 
 def _prepare_model(model_or_name, config: FineTuneConfig) -> LanguageModel:
     """A LanguageModel that training may change: loaded here, or a copy of the caller's."""
-    from .models import disable_cpu_repacking, load_model
+    from .models import disable_cpu_repacking, load_model, resolve_device
 
     if isinstance(model_or_name, LanguageModel):
         lm = model_or_name
@@ -81,6 +92,12 @@ def _prepare_model(model_or_name, config: FineTuneConfig) -> LanguageModel:
             raise ValueError(
                 "this model already carries a LoRA adapter; fine-tune a base model "
                 "(load_model(name) without adapter=...)"
+            )
+        if lm.dtype == "bfloat16" and not lm.device.startswith("cuda"):
+            raise ValueError(
+                "this model was loaded in bfloat16 for fast scoring on CPU; its rounded weights are not the "
+                "base to train on. Pass the model's name (finetune loads float32 on CPU) or "
+                "load_model(name, dtype='float32')"
             )
         if lm.quantization not in (None, "4bit"):
             raise ValueError(f"fine-tuning supports full-precision or 4-bit (QLoRA) models, not {lm.quantization!r}")
@@ -92,10 +109,25 @@ def _prepare_model(model_or_name, config: FineTuneConfig) -> LanguageModel:
                 "instead: finetune(name, ..., config=FineTuneConfig(quantization='4bit'))"
             ) from exc
     else:
-        lm = load_model(model_or_name, quantization=config.quantization, device=config.device)
+        # on CPU, LoRA trains on float32 weights whatever load_model's default; on a GPU in its compute dtype
+        device = resolve_device(config.device)
+        dtype = "float32" if not config.quantization and not device.startswith("cuda") else "auto"
+        lm = load_model(model_or_name, quantization=config.quantization, device=device, dtype=dtype)
     if lm.quantization == "4bit" and not lm.device.startswith("cuda"):
         disable_cpu_repacking(lm.model)  # else LoRA on bitsandbytes' CPU path silently gets no gradient
     return lm
+
+
+def _reused_result(lm: LanguageModel, folder: Path, info: dict, task, config: FineTuneConfig) -> FineTuneResult:
+    """The recorded result of the adapter in `folder`, attached to (a copy of) the base model."""
+    from .models import quiet_transformers
+
+    with quiet_transformers(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+        net = attach_adapter(lm.model, folder, lm.name)
+    net.eval()
+    tuned = dataclasses.replace(lm, model=net, adapter=str(folder), key=f"{lm.key}-{adapter_key(folder)}")
+    return FineTuneResult.from_adapter_info(info, model=tuned, task=task, config=config)
 
 
 def _attach_lora(lm: LanguageModel, config: FineTuneConfig):
@@ -305,6 +337,7 @@ def finetune(
     config: FineTuneConfig | None = None,
     output_dir: str | os.PathLike | None = None,
     overwrite: bool = False,
+    reuse: bool = False,
     progress: bool | None = None,
     text_column: str = "text",
     label_column: str = "label",
@@ -333,6 +366,12 @@ def finetune(
     overwrite : bool
         Replace an adapter already in `output_dir`; without it a non-empty folder is an error. A
         non-empty folder that holds no adapter is never deleted.
+    reuse : bool
+        If `output_dir` already holds an adapter trained by the same recipe -- the same base model
+        weights, task, configuration (seed and device included), training and validation rows, and
+        torch/transformers/peft versions (`confnb.adapters.training_key`) -- load it and return that
+        run's recorded result (``reused=True``) instead of training. A folder trained by another recipe
+        is trained again, which needs `overwrite`.
     progress : bool, optional
         Show a tqdm bar with the running loss; by default only in a terminal or a notebook
         (``CONFNB_PROGRESS=0`` turns it off).
@@ -364,7 +403,10 @@ def finetune(
     import torch
 
     task = task if task is not None else _tasks.SENTIMENT
-    out_path = check_output_dir(output_dir, overwrite)
+    if reuse and output_dir is None:
+        raise ValueError("reuse=True needs output_dir: the folder whose adapter may be reused")
+    reusable = reuse and holds_adapter(output_dir)
+    out_path = check_output_dir(output_dir, overwrite or reusable)
     frame = check_training_frame(train_df, task, text_column, label_column)
     if config is None:
         cuda = torch.cuda.is_available() and not (
@@ -379,6 +421,20 @@ def finetune(
         raise ValueError(f"after carving the validation slice no training row is labelled {missing}; add rows")
 
     lm = _prepare_model(model_or_name, config)
+    recipe_key = training_key(
+        base_key=lm.key, quantization=lm.quantization, task=task, config=config,
+        rows={"train": train_rows, "validation": validation_rows},
+    )
+    if reusable:
+        info = read_adapter_info(out_path)
+        if info.get("training_key") == recipe_key and {"curves", "timings"} <= set(info):
+            return _reused_result(lm, out_path, info, task, config)
+        if not overwrite:
+            raise ValueError(
+                f"output folder {str(out_path)!r} holds an adapter trained by another recipe (base model, "
+                "task, configuration, training rows or library versions differ); pass overwrite=True "
+                "(--overwrite) to train and replace it, or choose another folder"
+            )
     device = lm.model.device
     pad_id = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
     train = encode_examples(lm, train_rows["text"], train_rows["label"], task)
@@ -431,6 +487,9 @@ def finetune(
             config=config,
             training=result.summary(),
             label_counts={c: int(v) for c, v in train_rows["label"].value_counts().sort_index().items()},
+            curves=result.curves(),
+            timings=result.timings(),
+            recipe_key=recipe_key,
         )
         save_adapter(net, out_path, info)
         tuned = dataclasses.replace(tuned, adapter=str(out_path), key=f"{lm.key}-{adapter_key(out_path)}")

@@ -234,6 +234,9 @@ class FineTuneResult:
     peak_memory_mb : float
         CPU: peak resident memory of the whole process so far (model loading included). CUDA: peak
         memory allocated by torch during the run.
+    reused : bool
+        True when ``finetune(..., reuse=True)`` found an adapter trained by the same recipe in its
+        output folder and trained nothing: the curves, timings and memory are that earlier run's.
     """
 
     model: LanguageModel
@@ -253,6 +256,58 @@ class FineTuneResult:
     eval_seconds: float
     train_cpu_seconds: float
     peak_memory_mb: float
+    reused: bool = False
+
+    @classmethod
+    def from_adapter_info(cls, info: dict, *, model: LanguageModel, task: Any, config: FineTuneConfig) -> "FineTuneResult":
+        """The recorded result of the run that wrote an adapter folder (`confnb.read_adapter_info`).
+
+        Needs the per-step curves and timings that `confnb.finetune` has saved since adapters became
+        reusable; raises KeyError for an older folder.
+        """
+        training, curves, timings = info["training"], info["curves"], info["timings"]
+        curve = training["validation_curve"]
+        full = curves.get("validation", curve)
+        return cls(
+            model=model,
+            adapter_path=model.adapter,
+            task=task,
+            config=config,
+            train_loss=tuple(curves["train_loss"]),
+            learning_rate=tuple(curves["learning_rate"]),
+            validation_step=tuple(int(p["step"]) for p in full),
+            validation_loss=tuple(float(p["loss"]) for p in full),
+            validation_accuracy=tuple(float(p["accuracy"]) for p in full),
+            best_step=int(training["best_step"]),
+            stopped_early=bool(training["stopped_early"]),
+            n_train=int(training["n_train"]),
+            n_validation=int(training["n_validation"]),
+            train_seconds=float(timings["train_seconds"]),
+            eval_seconds=float(timings["eval_seconds"]),
+            train_cpu_seconds=float(timings["train_cpu_seconds"]),
+            peak_memory_mb=float(timings["peak_memory_mb"]),
+            reused=True,
+        )
+
+    def curves(self) -> dict:
+        """Every step's training loss and learning rate and the unrounded validation curve (JSON-ready)."""
+        return {
+            "train_loss": [float(v) for v in self.train_loss],
+            "learning_rate": [float(v) for v in self.learning_rate],
+            "validation": [
+                {"step": int(s), "loss": float(lo), "accuracy": float(a)}
+                for s, lo, a in zip(self.validation_step, self.validation_loss, self.validation_accuracy)
+            ],
+        }
+
+    def timings(self) -> dict:
+        """Seconds spent and peak memory (JSON-ready)."""
+        return {
+            "train_seconds": float(self.train_seconds),
+            "eval_seconds": float(self.eval_seconds),
+            "train_cpu_seconds": float(self.train_cpu_seconds),
+            "peak_memory_mb": float(self.peak_memory_mb),
+        }
 
     @property
     def steps_run(self) -> int:

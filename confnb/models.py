@@ -45,6 +45,7 @@ __all__ = [
     "file_sha256",
     "HubAccessError",
     "compute_dtype",
+    "cpu_supports_bfloat16",
     "load_model",
     "preset_path",
     "quiet_transformers",
@@ -299,6 +300,32 @@ def quiet_transformers():
             hf_logging.enable_progress_bar()
 
 
+@contextlib.contextmanager
+def _gguf_read_once():
+    """Reuse one `gguf.GGUFReader` per file while transformers loads it.
+
+    Loading a GGUF file's tokenizer, config and weights, transformers builds a new reader of the same
+    file four times, and each one parses the whole header: for Gemma 3's 262k-token vocabulary that
+    is most of a cold load. The reader only reads (its arrays map the file), so one can serve all four.
+    """
+    import gguf
+
+    original = gguf.GGUFReader
+    readers: dict[tuple, Any] = {}
+
+    def reader(path, *args, **kwargs):
+        key = (str(path), args, tuple(sorted(kwargs.items())))
+        if key not in readers:
+            readers[key] = original(path, *args, **kwargs)
+        return readers[key]
+
+    gguf.GGUFReader = reader
+    try:
+        yield
+    finally:
+        gguf.GGUFReader = original
+
+
 def _dequantized_copy(gguf: Path) -> Path:
     """Return a folder with a float32 safetensors copy of ``gguf``, writing it on first use."""
     import torch
@@ -308,7 +335,7 @@ def _dequantized_copy(gguf: Path) -> Path:
     if (target / "config.json").exists() and any(target.glob("*.safetensors")):
         return target
     folder, name = str(gguf.parent), gguf.name
-    with quiet_transformers():
+    with quiet_transformers(), _gguf_read_once():
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
         gguf_model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
         # A GGUF-loaded model refuses save_pretrained: rebuild it from a clean config and copy the
@@ -346,8 +373,8 @@ def _is_gated(exc: BaseException) -> bool:
 
 
 def compute_dtype(device: str):
-    """The dtype to compute in: bfloat16 on a CUDA GPU that has it (Ampere or newer), float16 on
-    older GPUs such as Colab's T4, float32 on CPU.
+    """The dtype a GPU computes in: bfloat16 on a CUDA GPU that has it (Ampere or newer), float16 on
+    older GPUs such as Colab's T4; float32 on CPU (see `load_model`'s ``dtype`` for bfloat16 there).
 
     >>> str(compute_dtype("cpu"))
     'torch.float32'
@@ -358,6 +385,70 @@ def compute_dtype(device: str):
         return torch.float32
     index = torch.device(device).index or 0
     return torch.bfloat16 if torch.cuda.get_device_capability(index)[0] >= 8 else torch.float16
+
+
+def cpu_supports_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices natively (AVX512-BF16 or AMX), so that
+    ``load_model(..., dtype="bfloat16")`` is fast rather than emulated.
+
+    >>> isinstance(cpu_supports_bfloat16(), bool)
+    True
+    """
+    import torch
+
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # a torch without these probes: be conservative
+        return False
+
+
+_DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def _scoring_dtype(dtype: str, device: str, quantization: str | None):
+    """The torch dtype for the non-quantized weights of a model loaded with ``dtype=``."""
+    import torch
+
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(map(repr, _DTYPES))}, got {dtype!r}")
+    if quantization:
+        if dtype != "auto":
+            raise ValueError(
+                f"dtype={dtype!r} applies to full-precision models; a {quantization} model keeps its "
+                "quantized weights and computes in compute_dtype(device). Pass dtype='auto'."
+            )
+        return torch.float32
+    if dtype == "auto":
+        if not device.startswith("cuda") and cpu_supports_bfloat16():
+            return torch.bfloat16
+        return compute_dtype(device)
+    if dtype == "float16" and not device.startswith("cuda"):
+        raise ValueError("dtype='float16' is for CUDA GPUs; on CPU use 'bfloat16' (or 'float32')")
+    return getattr(torch, dtype)
+
+
+def _bfloat16_linear_layers(model) -> int:
+    """Multiply in bfloat16 on CPU: every linear layer but the output layer keeps bfloat16 weights.
+
+    Each such layer casts its input to bfloat16 and its output back to float32, so the matrix
+    products run on the CPU's bfloat16 units (AMX, AVX512-BF16) while everything between them stays
+    float32: the residual stream, the norms, attention's softmax, the embeddings and the output
+    layer (whose logits span tens of nats, and every class probability is a difference of two).
+    Measured against float32 on 1,000 rows: `benchmarks/scoring.py`. Returns the layers changed.
+    """
+    import torch
+
+    output = model.get_output_embeddings()
+    to_bf16 = lambda module, args: (args[0].to(torch.bfloat16), *args[1:])  # noqa: E731
+    to_fp32 = lambda module, args, out: out.float()  # noqa: E731
+    n = 0
+    for module in model.modules():
+        if type(module) is torch.nn.Linear and module is not output:
+            module.to(torch.bfloat16)
+            module.register_forward_pre_hook(to_bf16)
+            module.register_forward_hook(to_fp32)
+            n += 1
+    return n
 
 
 def resolve_device(device: str) -> str:
@@ -428,6 +519,7 @@ def load_model(
     device: str = "auto",
     adapter: str | os.PathLike | None = None,
     max_length: int | None = None,
+    dtype: str = "auto",
     base_url: str | None = None,
     api_key: str | None = None,
     **remote_options: Any,
@@ -454,6 +546,15 @@ def load_model(
         A LoRA adapter folder written by `confnb.finetune` (or any peft adapter).
     max_length : int, optional
         Cap on prompt length in tokens when scoring (default: the model's context length).
+    dtype : {"auto", "float32", "bfloat16", "float16"}
+        How a full-precision model computes. On a GPU, the weights' dtype (``"auto"``:
+        `compute_dtype`). On CPU, ``"bfloat16"`` keeps the linear layers' weights in bfloat16 and
+        multiplies in bfloat16, everything else (embeddings, norms, the residual stream,
+        attention, the output layer) in float32;
+        ``"auto"`` chooses it where the CPU multiplies bfloat16 natively (`cpu_supports_bfloat16`:
+        AVX512-BF16 or AMX), else float32. It changes the probabilities a little (README "Timings"
+        has the measured drift): calibrate the dtype you deploy. The dtype is part of the score
+        cache's key.
     base_url, api_key, **remote_options
         Only for ``"openai:<model>"``: the server's address (default ``$OPENAI_BASE_URL``), the
         key (default ``$OPENAI_API_KEY``; never printed), and `confnb.remote.connect` options
@@ -481,6 +582,9 @@ def load_model(
     if quantization not in (None, "4bit", "8bit"):
         raise ValueError(f"quantization must be None, '4bit' or '8bit', got {quantization!r}")
     device = resolve_device(device)
+    torch_dtype = _scoring_dtype(dtype, device, quantization)
+    # on CPU, bfloat16 applies to the linear layers only: the weights load in float32 (see below)
+    load_dtype = torch.float32 if torch_dtype == torch.bfloat16 and not device.startswith("cuda") else torch_dtype
     display, source, kind = _locate(name)
     if adapter is not None:  # before loading gigabytes of weights
         check_adapter_folder(Path(adapter).expanduser(), display)
@@ -496,11 +600,10 @@ def load_model(
     if quantization:
         kwargs["quantization_config"] = _quantization_config(quantization, device)
         kwargs["device_map"] = {"": 0 if device == "cuda" else device}
-    dtype = compute_dtype(device) if not quantization else torch.float32
     try:
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(source)
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=load_dtype, **kwargs)
     except OSError as exc:
         if kind != "hub":
             raise
@@ -533,13 +636,15 @@ def load_model(
         with quiet_transformers():
             model = attach_adapter(model, adapter_path, display)
         key += "-" + adapter_key(adapter_path)
+    if torch_dtype == torch.bfloat16 and not device.startswith("cuda"):
+        _bfloat16_linear_layers(model)  # after the adapter: LoRA's own layers stay float32
     model.eval()
     return LanguageModel(
         model=model,
         tokenizer=tokenizer,
         name=display,
         device=device,
-        dtype=str(dtype).removeprefix("torch."),
+        dtype=str(torch_dtype).removeprefix("torch."),
         quantization=quantization,
         adapter=str(adapter_path) if adapter_path else None,
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),

@@ -49,10 +49,15 @@ MODEL_CALLS = ("load_model(", "finetune(")
 
 @pytest.fixture(scope="session")
 def lm():
-    """The embedded default model (SmolLM2-135M-Instruct), float32 on CPU."""
+    """The embedded default model (SmolLM2-135M-Instruct) in float32 on CPU.
+
+    float32, not the default dtype (bfloat16 products on CPUs that have them): the tests that compare
+    batched scoring with one text at a time, or exact multi-token answers with the chain rule, need
+    float32's precision. `test_models.py` checks the bfloat16 default against it.
+    """
     import confnb
 
-    return confnb.load_model()
+    return confnb.load_model(dtype="float32", device="cpu")
 
 
 class ScoreSample(NamedTuple):

@@ -28,7 +28,7 @@ def rows(tmp_path_factory):
 def test_score_end_to_end_keeps_every_row_and_column(rows, tmp_path, lm):
     df, path = rows
     out = tmp_path / "scores.csv"
-    assert main(["score", str(path), "-o", str(out), "--label-column", "label"]) == 0
+    assert main(["score", str(path), "-o", str(out), "--label-column", "label", "--dtype", "float32"]) == 0  # as `lm`
     scored = pd.read_csv(out)
     assert len(scored) == len(df) == 20
     assert list(scored.columns[: len(df.columns)]) == list(df.columns)

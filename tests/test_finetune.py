@@ -15,6 +15,7 @@ import pytest
 
 import confnb
 from confnb.batching import collate_examples, evaluate_examples, forward_examples
+from confnb.scoring import next_token_logprobs
 from confnb.finetune import (
     FineTuneConfig,
     UngroupedValidationWarning,
@@ -210,8 +211,6 @@ def test_callback_runs_after_each_validation_pass_in_eval_mode(run):
 
 
 def test_adapter_round_trips_through_load_model(run, lm):
-    from confnb.scoring import next_token_logprobs
-
     result, _, _ = run
     folder = result.adapter_path
     info = confnb.models.read_adapter_info(folder)
@@ -219,7 +218,7 @@ def test_adapter_round_trips_through_load_model(run, lm):
     assert confnb.tasks.ClassificationTask.from_dict(info["task"]) == TASK
     assert info["training"]["n_train"] + info["training"]["n_validation"] == 64
     assert info["config"]["max_steps"] == 8 and info["training"]["best_step"] == result.best_step
-    reloaded = confnb.load_model(adapter=folder)
+    reloaded = confnb.load_model(adapter=folder, dtype="float32")
     assert reloaded.key == result.model.key
     texts = ["I love this movie!", "The meeting was scheduled for Thursday afternoon in the conference room."]
     saved = {n: p for n, p in reloaded.model.named_parameters() if "lora_" in n}
@@ -244,6 +243,32 @@ def test_same_seed_same_run_and_global_rng_untouched(lm, tmp_path):
     assert first.train_loss == again.train_loss and first.best_step == 2
     other = finetune(lm, _rows(32), task=TASK, config=FineTuneConfig.for_cpu(**{**config.to_dict(), "rng": 1}), progress=False)
     assert other.train_loss != first.train_loss
+
+
+@pytest.mark.train
+def test_reuse_keeps_an_adapter_of_the_same_recipe_and_retrains_another(lm, tmp_path):
+    config = FineTuneConfig.for_cpu(max_steps=2, validation_fraction=0.0, **TINY)
+    folder = tmp_path / "adapter"
+    first = finetune(lm, _rows(32), task=TASK, config=config, output_dir=folder, reuse=True, progress=False)
+    assert not first.reused
+    written = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+
+    again = finetune(lm, _rows(32), task=TASK, config=config, output_dir=folder, reuse=True, progress=False)
+    assert again.reused and {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == written  # nothing rewritten
+    assert (again.train_loss, again.learning_rate, again.best_step) == (first.train_loss, first.learning_rate, first.best_step)
+    assert (again.train_seconds, again.peak_memory_mb, again.model.key) == (first.train_seconds, first.peak_memory_mb, first.model.key)
+    texts = _rows(4, seed=1)["text"]
+    assert np.abs(next_token_logprobs(again.model, texts, TASK) - next_token_logprobs(first.model, texts, TASK)).max() < 1e-5
+    assert lm.adapter is None and not hasattr(lm.model, "peft_config")  # the caller's base model is untouched
+
+    other_rows = _rows(32, seed=1)  # another recipe: other training rows
+    with pytest.raises(ValueError, match="trained by another recipe.*overwrite=True"):
+        finetune(lm, other_rows, task=TASK, config=config, output_dir=folder, reuse=True, progress=False)
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == written
+    other = finetune(lm, other_rows, task=TASK, config=config, output_dir=folder, reuse=True, overwrite=True, progress=False)
+    assert not other.reused and other.train_loss != first.train_loss
+    with pytest.raises(ValueError, match="reuse=True needs output_dir"):
+        finetune(lm, _rows(32), task=TASK, config=config, reuse=True)
 
 
 @pytest.mark.train
@@ -349,8 +374,15 @@ def test_cli_finetune_end_to_end(tmp_path, capsys):
     assert info["training"]["n_train"] + info["training"]["n_validation"] == 40  # test rows left out
     assert (out / "adapter_config.json").exists() and info["task"]["name"] == "sentiment-zero-shot"
     assert "adapter written to" in capsys.readouterr().out
-    assert main(argv) == 2  # the folder exists now
+    written = (out / "adapter_model.safetensors").stat().st_mtime_ns
+    assert main(argv) == 0  # the same recipe again: the adapter is kept, nothing is trained
+    assert "kept the adapter" in capsys.readouterr().out
+    assert (out / "adapter_model.safetensors").stat().st_mtime_ns == written
+    assert main([*argv, "--rng", "1"]) == 2  # another recipe: the folder is not replaced without --overwrite
     assert "--overwrite" in capsys.readouterr().err
+    assert main([*argv, "--retrain"]) == 0
+    assert "adapter written to" in capsys.readouterr().out
+    assert (out / "adapter_model.safetensors").stat().st_mtime_ns != written
     one_label = tmp_path / "one.csv"
     pd.DataFrame({"text": ["good", "great", "fine"], "label": [1, 1, 1]}).to_csv(one_label, index=False)
     assert main(["finetune", "--data", str(one_label), "-o", str(tmp_path / "x"), "--steps", "1"]) == 2

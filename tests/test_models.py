@@ -25,7 +25,7 @@ def test_embedded_default_and_its_cache(lm):
 
 def test_a_local_folder_loads_the_same_weights(lm):
     folder = models.cache_dir() / "models" / lm.key
-    again = confnb.load_model(str(folder))
+    again = confnb.load_model(str(folder), dtype="float32")
     a = confnb.classify(lm, ["Not bad"])["p_positive"][0]
     b = confnb.classify(again, ["Not bad"])["p_positive"][0]
     assert a == pytest.approx(b, abs=1e-6)
@@ -59,6 +59,12 @@ def test_bad_arguments():  # every check runs before any weights load
         confnb.load_model("/nonexistent/model.gguf")
     with pytest.raises(FileNotFoundError, match="not a LoRA adapter folder"):
         confnb.load_model(adapter="/tmp")
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        confnb.load_model(dtype="int8")
+    with pytest.raises(ValueError, match="'float16' is for CUDA GPUs; on CPU use 'bfloat16'"):
+        confnb.load_model(dtype="float16", device="cpu")
+    with pytest.raises(ValueError, match="applies to full-precision models"):
+        confnb.load_model(dtype="bfloat16", quantization="4bit")
 
 
 @pytest.mark.skipif(importlib.util.find_spec("bitsandbytes") is None, reason="bitsandbytes is not installed")
@@ -158,3 +164,39 @@ def test_compute_dtype_is_float32_on_cpu():
     import torch
 
     assert models.compute_dtype("cpu") is torch.float32
+
+
+def test_bfloat16_on_cpu_multiplies_in_bfloat16_and_keeps_the_rest_float32(lm):
+    """Linear layers hold bfloat16 weights; the output layer, embeddings and logits stay float32; the
+    scores stay close to float32's and never share its cache key."""
+    import torch
+
+    fast = confnb.load_model(dtype="bfloat16", device="cpu")
+    assert (fast.dtype, lm.dtype) == ("bfloat16", "float32")
+    linear = [m for m in fast.model.modules() if type(m) is torch.nn.Linear]
+    output = fast.model.get_output_embeddings()
+    assert all(m.weight.dtype is torch.bfloat16 for m in linear if m is not output) and len(linear) > 100
+    assert output.weight.dtype is torch.float32 and output.weight is fast.model.get_input_embeddings().weight
+    assert identity.scoring_key(fast) != identity.scoring_key(lm)
+    texts = confnb.load_rotten_tomatoes().sample(48, random_state=0)["text"].tolist()
+    exact, rounded = confnb.classify(lm, texts, progress=False), confnb.classify(fast, texts, progress=False)
+    delta = np.abs(exact["p_positive"] - rounded["p_positive"])
+    # benchmarks/scoring.py measures the criteria on 1,000 rows (agreement >= 99%, median < 0.01)
+    assert np.mean(exact["prediction"] == rounded["prediction"]) >= 0.95 and np.median(delta) < 0.01
+    assert 0 < delta.max() < 0.1
+
+
+def test_auto_dtype_is_bfloat16_where_the_cpu_has_it():
+    import torch
+
+    expected = torch.bfloat16 if models.cpu_supports_bfloat16() else torch.float32
+    assert models._scoring_dtype("auto", "cpu", None) is expected
+    assert models._scoring_dtype("float32", "cpu", None) is torch.float32
+    assert models._scoring_dtype("auto", "cpu", "4bit") is torch.float32  # quantized: bitsandbytes decides
+
+
+@pytest.mark.model
+def test_finetune_refuses_a_bfloat16_model_on_cpu():
+    fast = confnb.load_model(dtype="bfloat16", device="cpu")
+    with pytest.raises(ValueError, match="loaded in bfloat16 for fast scoring"):
+        confnb.finetune(fast, confnb.load_sentiment("train").head(40))

@@ -26,7 +26,8 @@ def test_killed_run_resumes_without_rescoring_or_losing_rows(rows, tmp_path, lm)
     df, path = rows
     out = tmp_path / "scores.csv"
     state = tmp_path / "scores.csv.partial.json"
-    cmd = [sys.executable, "-m", "confnb.cli", "score", str(path), "-o", str(out), "--label-column", "label", "--chunk-size", "20"]
+    cmd = [sys.executable, "-m", "confnb.cli", "score", str(path), "-o", str(out), "--label-column", "label", "--chunk-size", "20",
+           "--dtype", "float32"]  # compared with the float32 `lm` below
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 300
     done = 0
@@ -103,8 +104,13 @@ def test_cli_resume_with_another_max_length_exits_2(broken_run, capsys):
     from confnb.cli import main
 
     path, out = broken_run
-    code = main(["score", str(path), "-o", str(out), "--resume", "--limit", "7", "--max-length", "512"])
+    float32 = ["--dtype", "float32"]  # broken_run scored with the float32 `lm`
+    code = main(["score", str(path), "-o", str(out), "--resume", "--limit", "7", "--max-length", "512", *float32])
     err = capsys.readouterr().err
     assert code == 2 and "different model setup: max_length" in err and "--max-length" in err
-    assert main(["score", str(path), "-o", str(out), "--resume", "--limit", "7"]) == 0
+    code = main(["score", str(path), "-o", str(out), "--resume", "--limit", "7"])  # the default dtype
+    err = capsys.readouterr().err
+    if confnb.models.cpu_supports_bfloat16():
+        assert code == 2 and "dtype 'float32' then, 'bfloat16' now" in err and "--dtype" in err
+    assert main(["score", str(path), "-o", str(out), "--resume", "--limit", "7", *float32]) == 0
     assert "resumed after row 5" in capsys.readouterr().err

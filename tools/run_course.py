@@ -7,7 +7,11 @@ A notebook that writes anything to stderr (a warning, a log line, a progress bar
 nbval and ``tests/test_notebooks_nav.py`` would otherwise fail later, after the outputs were
 committed. The notebook is still written, so the offending cell can be inspected.
 
-    python tools/run_course.py [notebooks/03_*.ipynb ...]
+    python tools/run_course.py [--retrain] [notebooks/03_*.ipynb ...]
+
+Notebook 06 keeps the adapter it trained on an earlier run when the recipe (model, task, configuration,
+rows, library versions) is unchanged; ``--retrain`` (``make course RETRAIN=1``) sets
+``CONFNB_RETRAIN=1`` so that it trains again.
 """
 
 from __future__ import annotations
@@ -50,6 +54,9 @@ def run(path: Path, timeout: int = 1800) -> tuple[float, list[str]]:
 
 def main(argv: list[str]) -> int:
     os.environ.setdefault("CONFNB_PROGRESS", "0")
+    if "--retrain" in argv:
+        os.environ["CONFNB_RETRAIN"] = "1"  # the kernels inherit it; notebook 06 reads it
+        argv = [a for a in argv if a != "--retrain"]
     paths = [Path(a) for a in argv] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if not paths:
         print("no notebooks yet")
