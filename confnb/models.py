@@ -637,7 +637,7 @@ def load_model(
             model = attach_adapter(model, adapter_path, display)
         key += "-" + adapter_key(adapter_path)
     if torch_dtype == torch.bfloat16 and not device.startswith("cuda"):
-        _bfloat16_linear_layers(model)  # after the adapter: LoRA's own layers stay float32
+        _bfloat16_linear_layers(model)  # after the adapter, so LoRA's small A and B layers multiply in bfloat16 too
     model.eval()
     return LanguageModel(
         model=model,
