@@ -100,9 +100,9 @@ def build_adapter_info(
     config: Any,
     training: dict,
     label_counts: dict[str, int],
-    curves: dict | None = None,
-    timings: dict | None = None,
-    recipe_key: str | None = None,
+    curves: dict,
+    timings: dict,
+    recipe_key: str,
 ) -> dict:
     """The content of `ADAPTER_INFO`: what a reader needs to load, score and judge the adapter.
 
@@ -113,7 +113,7 @@ def build_adapter_info(
     `training_key`) let a later run with the same recipe reuse the folder.
     """
     config_dict = config.to_dict()
-    info = {
+    return {
         "base_model": base_model,
         "quantization": quantization,
         "task": task.to_dict(),
@@ -122,14 +122,10 @@ def build_adapter_info(
         "training": training,
         "label_counts": label_counts,
         "versions": package_versions(),
+        "curves": curves,
+        "timings": timings,
+        "training_key": recipe_key,
     }
-    if curves is not None:
-        info["curves"] = curves
-    if timings is not None:
-        info["timings"] = timings
-    if recipe_key is not None:
-        info["training_key"] = recipe_key
-    return info
 
 
 def save_adapter(net, path: Path, info: dict) -> None:

@@ -266,8 +266,7 @@ class FineTuneResult:
         reusable; raises KeyError for an older folder.
         """
         training, curves, timings = info["training"], info["curves"], info["timings"]
-        curve = training["validation_curve"]
-        full = curves.get("validation", curve)
+        full = curves["validation"]
         return cls(
             model=model,
             adapter_path=model.adapter,
