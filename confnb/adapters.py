@@ -6,19 +6,21 @@ answers), the training configuration, a summary of the run, the training rows pe
 package versions. `save_adapter` writes a folder atomically, `build_adapter_info` lays out its JSON,
 `check_output_dir` refuses to overwrite anything that is not an adapter; `read_adapter_info` reads the
 JSON back (upgrading the older configuration names), `attach_adapter` wraps a base model with the
-adapter after checking it was trained on that base, and `adapter_key` / `weights_key` name the tuned
-weights in cache keys. `training_key` names the recipe of a run (base model, task, configuration,
+adapter after checking it was trained on that base (or folds the adapter into its weights),
+`adapter_parameter_count` counts the adapter's weights, and `adapter_key` / `weights_key` name the
+tuned weights in cache keys. `training_key` names the recipe of a run (base model, task, configuration,
 training rows, library versions), so ``confnb.finetune(..., reuse=True)`` can keep an adapter trained by
 the same recipe instead of training it again.
 
-Out of scope: training (`confnb.finetune`), loading base models (`confnb.load_model`), merging
-adapters into the base weights, and adapters stored anywhere but a local folder.
+Out of scope: training (`confnb.finetune`), loading base models (`confnb.load_model`), merging an
+adapter into quantized weights, and adapters stored anywhere but a local folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -29,6 +31,7 @@ __all__ = [
     "check_adapter_folder",
     "ADAPTER_INFO",
     "adapter_key",
+    "adapter_parameter_count",
     "attach_adapter",
     "build_adapter_info",
     "check_output_dir",
@@ -308,10 +311,34 @@ def check_adapter_folder(folder: Path, base_name: str) -> None:
         )
 
 
-def attach_adapter(model, folder: Path, base_name: str):
+def attach_adapter(model, folder: Path, base_name: str, *, merge: bool = False):
     """Wrap the base `model` with the peft adapter in `folder`, refusing one trained on another base
-    (see `check_adapter_folder`)."""
+    (see `check_adapter_folder`).
+
+    With ``merge=True`` the adapter's update ``(lora_alpha / r) B A`` is added into the base weights
+    (peft's ``merge_and_unload``) and the plain transformers model is returned: it computes what the
+    wrapped model computes, up to rounding, at the cost of the base model alone.
+    """
     check_adapter_folder(folder, base_name)
     from peft import PeftModel
 
-    return PeftModel.from_pretrained(model, str(folder))
+    net = PeftModel.from_pretrained(model, str(folder))
+    return net.merge_and_unload() if merge else net
+
+
+def adapter_parameter_count(folder: str | os.PathLike) -> int:
+    """Number of weights stored in an adapter folder (its LoRA A and B matrices), read from the
+    weights file's header without loading the model.
+
+    Examples
+    --------
+    >>> adapter_parameter_count("adapter")    # r=8 on every linear layer of SmolLM2-135M   # doctest: +SKIP
+    2442240
+    """
+    from safetensors import safe_open
+
+    path = Path(folder).expanduser() / "adapter_model.safetensors"
+    if not path.is_file():
+        raise FileNotFoundError(f"{str(path)!r} does not exist: {str(folder)!r} is not a saved LoRA adapter folder")
+    with safe_open(str(path), framework="np") as weights:
+        return int(sum(math.prod(weights.get_slice(name).get_shape()) for name in weights.keys()))

@@ -218,17 +218,32 @@ def test_adapter_round_trips_through_load_model(run, lm):
     assert confnb.tasks.ClassificationTask.from_dict(info["task"]) == TASK
     assert info["training"]["n_train"] + info["training"]["n_validation"] == 64
     assert info["config"]["max_steps"] == 8 and info["training"]["best_step"] == result.best_step
-    reloaded = confnb.load_model(adapter=folder, dtype="float32")
-    assert reloaded.key == result.model.key
+    reloaded = confnb.load_model(adapter=folder, dtype="float32", merge_adapter=False)
+    assert reloaded.key == result.model.key and not reloaded.adapter_merged
     texts = ["I love this movie!", "The meeting was scheduled for Thursday afternoon in the conference room."]
     saved = {n: p for n, p in reloaded.model.named_parameters() if "lora_" in n}
     trained = {n: p for n, p in result.model.model.named_parameters() if "lora_" in n}
     assert saved.keys() == trained.keys() and all(bool((saved[n] == trained[n]).all()) for n in saved)
+    assert confnb.adapters.adapter_parameter_count(folder) == sum(p.numel() for p in saved.values())
     tuned = next_token_logprobs(result.model, texts, TASK)
     again = next_token_logprobs(reloaded, texts, TASK)
     base = next_token_logprobs(lm, texts, TASK)
     assert np.abs(tuned - again).max() < 1e-4  # float32 rounding over a 49k vocabulary
     assert np.abs(tuned - base).max() > 1e-2
+
+
+def test_a_merged_adapter_scores_as_the_separate_one(run, lm):
+    result, _, _ = run
+    merged = confnb.load_model(adapter=result.adapter_path, dtype="float32")  # merged by default
+    assert merged.adapter_merged and not hasattr(merged.model, "peft_config")
+    assert not any("lora_" in n for n, _ in merged.model.named_parameters())
+    assert "adapter_merged=True" in repr(merged)
+    # same adapter, other arithmetic: scored rows must not be mixed in the cache or on --resume
+    assert confnb.models.scoring_key(merged) != confnb.models.scoring_key(result.model)
+    texts = ["I love this movie!", "The meeting was scheduled for Thursday afternoon in the conference room."]
+    tuned = next_token_logprobs(result.model, texts, TASK)
+    assert np.abs(next_token_logprobs(merged, texts, TASK) - tuned).max() < 1e-4
+    assert np.abs(next_token_logprobs(lm, texts, TASK) - tuned).max() > 1e-2  # lm (the base) is untouched
 
 
 @pytest.mark.train

@@ -1,0 +1,80 @@
+"""Scoring a fine-tuned model: the LoRA adapter merged into the weights, or kept as a separate branch?
+
+`confnb.load_model(adapter=...)` merges by default (``merge_adapter=None``). This script measures
+why, side by side in one run on the same real Rotten Tomatoes snippets (this machine is noisy:
+compare the ratios, not the absolute speeds):
+
+- float32, adapter separate (``merge_adapter=False``): the reference every other row is compared with;
+- float32, merged;
+- ``dtype="auto"`` (bfloat16 products on a CPU that has them), adapter separate;
+- ``dtype="auto"``, merged (the default).
+
+Prints examples/s, the merged/separate speed ratio per dtype, and for each setup how often its
+prediction agrees with the reference and the median / 95th percentile / largest |p_positive| change.
+
+    python benchmarks/adapter_merge.py [--adapter FOLDER] [--rows 1000] [--batch-size 32]
+
+The default adapter is the one notebook 06 writes (``<confnb cache>/adapters/course-sentiment-cpu``);
+``confnb finetune -o FOLDER`` writes another.
+
+Out of scope: quantized bases (an adapter over 4-bit or 8-bit weights is never merged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+
+import numpy as np
+
+import confnb
+from confnb import cache_dir
+from confnb.adapters import holds_adapter
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--adapter", default=str(cache_dir() / "adapters" / "course-sentiment-cpu"))
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args(argv)
+    if not holds_adapter(args.adapter):
+        print(f"no confnb adapter in {args.adapter!r}: run notebook 06, or `confnb finetune -o FOLDER` and "
+              "pass --adapter FOLDER", file=sys.stderr)
+        return 2
+
+    texts = confnb.load_rotten_tomatoes()["text"].sample(args.rows, random_state=1).tolist()
+    setups = {
+        "float32, separate": dict(dtype="float32", merge_adapter=False),
+        "float32, merged": dict(dtype="float32", merge_adapter=True),
+        "auto, separate": dict(merge_adapter=False),
+        "auto, merged (default)": dict(merge_adapter=True),
+    }
+    scores, speed = {}, {}
+    for name, options in setups.items():
+        with warnings.catch_warnings():  # peft calls a transformers method that warns of its rename
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+            lm = confnb.load_model(adapter=args.adapter, **options)
+        confnb.classify(lm, texts[:64], batch_size=args.batch_size, progress=False)  # warm-up
+        start = time.perf_counter()
+        scores[name] = confnb.classify(lm, texts, batch_size=args.batch_size, progress=False)
+        speed[name] = len(texts) / (time.perf_counter() - start)
+        print(f"{name:>24} ({lm.dtype}): {speed[name]:6.1f} examples/s", flush=True)
+    for dtype in ("float32", "auto"):
+        merged = next(v for k, v in speed.items() if k.startswith(f"{dtype}, merged"))
+        print(f"{dtype:>8}: merged / separate = {merged / speed[f'{dtype}, separate']:.2f}x")
+
+    reference = scores["float32, separate"]
+    print(f"\nagainst float32 with the adapter separate, {len(texts)} rows:")
+    for name, frame in scores.items():
+        change = np.abs(frame["p_positive"].to_numpy() - reference["p_positive"].to_numpy())
+        agree = np.mean(frame["prediction"].to_numpy() == reference["prediction"].to_numpy())
+        print(f"{name:>24}: predictions agree {agree:.2%}; |p_positive change| median {np.median(change):.4f}, "
+              f"95th percentile {np.quantile(change, 0.95):.4f}, max {change.max():.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
