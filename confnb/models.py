@@ -197,7 +197,8 @@ class LanguageModel:
         ]
         if self.adapter:
             parts.append(f"adapter={self.adapter!r}")
-            parts.append(f"adapter_merged={self.adapter_merged}")
+        if self.adapter_merged:
+            parts.append("adapter_merged=True")
         parts.append(f"chat_template={self.has_chat_template}")
         return f"LanguageModel({', '.join(parts)})"
 
@@ -557,7 +558,7 @@ def load_model(
     quantization: str | None = None,
     device: str = "auto",
     adapter: str | os.PathLike | None = None,
-    merge_adapter: bool | None = None,
+    merge_adapter: bool = False,
     max_length: int | None = None,
     dtype: str = "auto",
     base_url: str | None = None,
@@ -584,14 +585,16 @@ def load_model(
         ``"auto"`` picks CUDA when a GPU is visible.
     adapter : path, optional
         A LoRA adapter folder written by `confnb.finetune` (or any peft adapter).
-    merge_adapter : bool, optional
+    merge_adapter : bool, default False
         Fold the adapter's low-rank update into the base weights (peft's ``merge_and_unload``), so
-        that the tuned model scores as fast as the base model; unmerged, every adapted layer runs two
-        more small products (about 1.5x the scoring time of the base model on CPU). ``None`` (the
-        default) merges unless the base is quantized: 4-bit and 8-bit weights cannot hold the sum
-        exactly, so there the adapter stays a separate branch, and ``True`` with `quantization`
-        is refused. Merged and unmerged differ only by rounding, and the flag is part of the score
-        cache's key.
+        that the tuned model scores about as fast as the base model; kept separate (the default),
+        every adapted layer runs two more small products (``benchmarks/adapter_merge.py``: merged
+        scores 1.4-1.5x faster with bfloat16 products). Not the default because, with bfloat16
+        products on CPU, a merged model's scores were seen to differ between Python processes (up
+        to 0.04 in ``p_positive``; the separate adapter and the base model gave identical scores
+        in every process tried): merge where speed matters more than rerunning to the same digits.
+        Refused with `quantization` (4-bit and 8-bit weights cannot hold the sum exactly). Merged
+        or not is part of the score cache's key.
     max_length : int, optional
         Cap on prompt length in tokens when scoring (default: the model's context length).
     dtype : {"auto", "float32", "bfloat16", "float16"}
@@ -629,16 +632,16 @@ def load_model(
         raise ValueError(f"max_length must be at least 16 tokens, got {max_length}")
     if quantization not in (None, "4bit", "8bit"):
         raise ValueError(f"quantization must be None, '4bit' or '8bit', got {quantization!r}")
-    if merge_adapter not in (None, True, False):
-        raise ValueError(f"merge_adapter must be None, True or False, got {merge_adapter!r}")
-    if merge_adapter is not None and adapter is None:
+    if merge_adapter not in (True, False):
+        raise ValueError(f"merge_adapter must be True or False, got {merge_adapter!r}")
+    if merge_adapter and adapter is None:
         raise ValueError("merge_adapter applies only with adapter=...: there is no adapter to merge")
     if merge_adapter and quantization:
         raise ValueError(
             f"merge_adapter=True cannot be combined with quantization={quantization!r}: quantized weights "
-            "cannot hold the merged sum exactly. Leave merge_adapter unset to keep the adapter separate."
+            "cannot hold the merged sum exactly. Leave merge_adapter=False to keep the adapter separate."
         )
-    merge = adapter is not None and not quantization if merge_adapter is None else merge_adapter
+    merge = bool(merge_adapter)
     device = resolve_device(device)
     torch_dtype = _scoring_dtype(dtype, device, quantization)
     # on CPU, bfloat16 applies to the linear layers only: the weights load in float32 (see below)

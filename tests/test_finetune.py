@@ -218,7 +218,7 @@ def test_adapter_round_trips_through_load_model(run, lm):
     assert confnb.tasks.ClassificationTask.from_dict(info["task"]) == TASK
     assert info["training"]["n_train"] + info["training"]["n_validation"] == 64
     assert info["config"]["max_steps"] == 8 and info["training"]["best_step"] == result.best_step
-    reloaded = confnb.load_model(adapter=folder, dtype="float32", merge_adapter=False)
+    reloaded = confnb.load_model(adapter=folder, dtype="float32")  # the adapter stays a separate branch
     assert reloaded.key == result.model.key and not reloaded.adapter_merged
     texts = ["I love this movie!", "The meeting was scheduled for Thursday afternoon in the conference room."]
     saved = {n: p for n, p in reloaded.model.named_parameters() if "lora_" in n}
@@ -234,7 +234,7 @@ def test_adapter_round_trips_through_load_model(run, lm):
 
 def test_a_merged_adapter_scores_as_the_separate_one(run, lm):
     result, _, _ = run
-    merged = confnb.load_model(adapter=result.adapter_path, dtype="float32")  # merged by default
+    merged = confnb.load_model(adapter=result.adapter_path, dtype="float32", merge_adapter=True)
     assert merged.adapter_merged and not hasattr(merged.model, "peft_config")
     assert not any("lora_" in n for n, _ in merged.model.named_parameters())
     assert "adapter_merged=True" in repr(merged)
