@@ -7,8 +7,8 @@ package versions. `save_adapter` writes a folder atomically, `build_adapter_info
 `check_output_dir` refuses to overwrite anything that is not an adapter; `read_adapter_info` reads the
 JSON back (upgrading the older configuration names), `attach_adapter` wraps a base model with the
 adapter after checking it was trained on that base (or folds the adapter into its weights),
-`adapter_parameter_count` counts the adapter's weights, and `adapter_key` / `weights_key` name the
-tuned weights in cache keys. `training_key` names the recipe of a run (base model, task, configuration,
+`adapter_parameter_count` counts the adapter's weights, and `adapter_key` / `tuned_key` /
+`weights_key` name the tuned weights in cache keys. `training_key` names the recipe of a run (base model, task, configuration,
 training rows, library versions), so ``confnb.finetune(..., reuse=True)`` can keep an adapter trained by
 the same recipe instead of training it again.
 
@@ -24,6 +24,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "read_adapter_info",
     "save_adapter",
     "training_key",
+    "tuned_key",
     "weights_key",
 ]
 
@@ -237,6 +239,16 @@ def adapter_key(folder: Path) -> str:
     return "adapter-" + digest.hexdigest()[:10]
 
 
+def tuned_key(base_key: str, folder: Path, *, merged: bool = False) -> str:
+    """The key of a base model's weights with the adapter in `folder` (the `LanguageModel.key` of a
+    tuned model): the base key, the adapter's content hash, and whether the adapter was merged.
+
+    >>> tuned_key("base", Path("no-such-folder"), merged=True)
+    'base-adapter-da39a3ee5e-merged'
+    """
+    return f"{base_key}-{adapter_key(folder)}" + ("-merged" if merged else "")
+
+
 # ------------------------------------------------------------------------------------------ reading
 
 
@@ -322,7 +334,9 @@ def attach_adapter(model, folder: Path, base_name: str, *, merge: bool = False):
     check_adapter_folder(folder, base_name)
     from peft import PeftModel
 
-    net = PeftModel.from_pretrained(model, str(folder))
+    with warnings.catch_warnings():  # peft calls a transformers method that warns of its coming rename
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        net = PeftModel.from_pretrained(model, str(folder))
     return net.merge_and_unload() if merge else net
 
 

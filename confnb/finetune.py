@@ -53,7 +53,6 @@ import pandas as pd
 
 from . import tasks as _tasks
 from .adapters import (
-    adapter_key,
     attach_adapter,
     build_adapter_info,
     check_output_dir,
@@ -61,6 +60,7 @@ from .adapters import (
     read_adapter_info,
     save_adapter,
     training_key,
+    tuned_key,
     weights_key,
 )
 from .batching import TrainingExamples, answer_ids, encode_examples, evaluate_examples, forward_examples
@@ -122,11 +122,10 @@ def _reused_result(lm: LanguageModel, folder: Path, info: dict, task, config: Fi
     """The recorded result of the adapter in `folder`, attached to (a copy of) the base model."""
     from .models import quiet_transformers
 
-    with quiet_transformers(), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+    with quiet_transformers():
         net = attach_adapter(lm.model, folder, lm.name)
     net.eval()
-    tuned = dataclasses.replace(lm, model=net, adapter=str(folder), key=f"{lm.key}-{adapter_key(folder)}")
+    tuned = dataclasses.replace(lm, model=net, adapter=str(folder), key=tuned_key(lm.key, folder))
     return FineTuneResult.from_adapter_info(info, model=tuned, task=task, config=config)
 
 
@@ -492,6 +491,6 @@ def finetune(
             recipe_key=recipe_key,
         )
         save_adapter(net, out_path, info)
-        tuned = dataclasses.replace(tuned, adapter=str(out_path), key=f"{lm.key}-{adapter_key(out_path)}")
+        tuned = dataclasses.replace(tuned, adapter=str(out_path), key=tuned_key(lm.key, out_path))
         result = dataclasses.replace(result, model=tuned, adapter_path=str(out_path))
     return result

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .batching import VerbalizerTrie, iter_logprob_batches, prompt_ids
-from .adapters import ADAPTER_INFO, adapter_key, attach_adapter, check_adapter_folder, read_adapter_info  # noqa: F401  (ADAPTER_INFO, read_adapter_info: re-exported)
+from .adapters import ADAPTER_INFO, attach_adapter, check_adapter_folder, read_adapter_info, tuned_key  # noqa: F401  (ADAPTER_INFO, read_adapter_info: re-exported)
 from .distributions import NextTokens
 from .identity import SCORING_VERSION, cache_dir, file_key, file_sha256, folder_key, scoring_identity, scoring_key
 from .remote import connect
@@ -641,7 +641,6 @@ def load_model(
             f"merge_adapter=True cannot be combined with quantization={quantization!r}: quantized weights "
             "cannot hold the merged sum exactly. Leave merge_adapter=False to keep the adapter separate."
         )
-    merge = bool(merge_adapter)
     device = resolve_device(device)
     torch_dtype = _scoring_dtype(dtype, device, quantization)
     # on CPU, bfloat16 applies to the linear layers only: the weights load in float32 (see below)
@@ -696,8 +695,8 @@ def load_model(
         adapter_path = Path(adapter).expanduser()
         with quiet_transformers():
             # merged: W + (lora_alpha / r) B A, summed in the weights' dtype (float32 on CPU)
-            model = attach_adapter(model, adapter_path, display, merge=merge)
-        key += "-" + adapter_key(adapter_path) + ("-merged" if merge else "")
+            model = attach_adapter(model, adapter_path, display, merge=merge_adapter)
+        key = tuned_key(key, adapter_path, merged=merge_adapter)
     if torch_dtype == torch.bfloat16 and not device.startswith("cuda"):
         # after the adapter: merged weights are rounded to bfloat16 once; unmerged, LoRA's small A
         # and B layers multiply in bfloat16 too
@@ -711,7 +710,7 @@ def load_model(
         dtype=str(torch_dtype).removeprefix("torch."),
         quantization=quantization,
         adapter=str(adapter_path) if adapter_path else None,
-        adapter_merged=bool(adapter_path) and merge,
+        adapter_merged=merge_adapter,
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
         key=key,
         max_length=max_length,
