@@ -60,10 +60,12 @@ LINT_PATHS := confnb tests tools benchmarks
 test: setup lint
 	$(PY) -m pytest
 
-# What to run after every edit: ruff, then the unit tier (tests + doctests, no model, no notebooks).
+# What to run after every edit: ruff, the unit tier (tests + doctests, no model, no notebooks), then the
+# API reference's cross-reference check (a docstring edit can break it; a few seconds, nothing kept).
 # Naming only tests/ and confnb/ keeps nbval from collecting notebooks (its flags in addopts then do nothing).
 check: $(STAMP) lint
 	$(PY) -m pytest -q -m unit tests confnb
+	$(PY) tools/build_docs.py --output $$(mktemp -d)
 
 # Everything but the notebooks and the slow tests: unit, model and train tiers.
 test-fast: setup lint

@@ -240,8 +240,9 @@ def adapter_key(folder: Path) -> str:
 
 
 def tuned_key(base_key: str, folder: Path, *, merged: bool = False) -> str:
-    """The key of a base model's weights with the adapter in `folder` (the `LanguageModel.key` of a
-    tuned model): the base key, the adapter's content hash, and whether the adapter was merged.
+    """The key of a base model's weights with the adapter in `folder`: the tuned model's
+    `confnb.models.LanguageModel.key`, made of the base key, the adapter's content hash, and whether
+    the adapter was merged.
 
     >>> tuned_key("base", Path("no-such-folder"), merged=True)
     'base-adapter-da39a3ee5e-merged'

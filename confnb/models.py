@@ -646,8 +646,13 @@ def load_model(
     # on CPU, bfloat16 applies to the linear layers only: the weights load in float32 (see below)
     load_dtype = torch.float32 if torch_dtype == torch.bfloat16 and not device.startswith("cuda") else torch_dtype
     display, source, kind = _locate(name)
-    if adapter is not None:  # before loading gigabytes of weights
+    # what the user can fix is checked before any weights load (a GGUF's first load de-quantizes it)
+    if adapter is not None:
         check_adapter_folder(Path(adapter).expanduser(), display)
+    kwargs: dict[str, Any] = {}
+    if quantization:
+        kwargs["quantization_config"] = _quantization_config(quantization, device)
+        kwargs["device_map"] = {"": 0 if device == "cuda" else device}
     if kind == "gguf":
         source = _dequantized_copy(Path(source))
         key = source.name  # named by the GGUF file's content hash
@@ -656,10 +661,6 @@ def load_model(
     else:
         key = str(source).replace("/", "--")  # a hub id; its commit is added once loaded
 
-    kwargs: dict[str, Any] = {}
-    if quantization:
-        kwargs["quantization_config"] = _quantization_config(quantization, device)
-        kwargs["device_map"] = {"": 0 if device == "cuda" else device}
     try:
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(source)

@@ -129,6 +129,7 @@ def test_scoring_key_covers_what_changes_the_numbers(lm):
     assert scoring_key(lm, confnb.tasks.SENTIMENT_CHAT) != base
 
 
+@pytest.mark.filterwarnings("ignore:.*is_gradient_checkpointing.*:FutureWarning")  # peft, in get_peft_model
 def test_an_adapter_is_keyed_by_its_content(lm, tmp_path):
     import copy
 
