@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
+from traitlets.config import Config
 from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,10 +41,22 @@ def stderr_outputs(nb) -> list[str]:
     return found
 
 
+def kernel_config() -> Config:
+    """Configuration for the course's kernel: its local traffic encrypted where both sides can.
+
+    ipykernel 7.3+ logs "Kernel is running over TCP without encryption" on every start without it.
+    ``transport_encryption="auto"`` (jupyter_client 8.9+) provisions CurveZMQ keys only when the
+    kernelspec declares support, so older versions keep working unencrypted.
+    """
+    if "transport_encryption" not in KernelManager.class_trait_names():
+        return Config()
+    return Config({"KernelManager": {"transport_encryption": "auto"}})
+
+
 def run(path: Path, timeout: int = 1800) -> tuple[float, list[str]]:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(nb, config=kernel_config(), kernel_name="python3", timeout=timeout, resources={"metadata": {"path": str(path.parent)}})
     try:
         client.execute()
     finally:
