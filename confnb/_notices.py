@@ -7,6 +7,10 @@ catch it, and Python's last-resort handler prints it to stderr, where it ends up
 notebooks. bitsandbytes then uses its own CPU kernel, which is what confnb tests against; nothing is
 lost. A filter on that one logger drops that one message and lets every other record through.
 
+Where ``kernels`` is installed and the hub is offline (``HF_HUB_OFFLINE=1``, as in the tests), the
+same import makes ``kernels`` log "Skipping publisher trust check for 'kernels-community/...' because
+Hugging Face Hub is in offline mode." for bitsandbytes' own kernel repository; dropped the same way.
+
 Out of scope: any other dependency's output (progress bars and transformers' logs are handled in
 :mod:`confnb.models`).
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import logging
 
 _BNB_CPU_LOGGER = "bitsandbytes.backends.cpu.ops"
+_KERNELS_HUB_LOGGER = "kernels._internals.hf_hub"
 
 
 class _DropMessage(logging.Filter):
@@ -29,6 +34,8 @@ class _DropMessage(logging.Filter):
 
 def silence_known_notices() -> None:
     """Install the filters (idempotent). Works before or after bitsandbytes is imported."""
-    logger = logging.getLogger(_BNB_CPU_LOGGER)
-    if not any(isinstance(f, _DropMessage) for f in logger.filters):
-        logger.addFilter(_DropMessage("gemm_4bit_forward"))
+    for name, fragment in ((_BNB_CPU_LOGGER, "gemm_4bit_forward"),
+                           (_KERNELS_HUB_LOGGER, "publisher trust check for 'kernels-community/")):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropMessage) for f in logger.filters):
+            logger.addFilter(_DropMessage(fragment))
