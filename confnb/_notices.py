@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import logging
 
-_BNB_CPU_LOGGER = "bitsandbytes.backends.cpu.ops"
-_KERNELS_HUB_LOGGER = "kernels._internals.hf_hub"
+#: (logger name, fragment of the one message dropped from it)
+_KNOWN_NOTICES = (
+    ("bitsandbytes.backends.cpu.ops", "gemm_4bit_forward"),
+    ("kernels._internals.hf_hub", "publisher trust check for 'kernels-community/"),
+)
 
 
 class _DropMessage(logging.Filter):
@@ -34,8 +37,7 @@ class _DropMessage(logging.Filter):
 
 def silence_known_notices() -> None:
     """Install the filters (idempotent). Works before or after bitsandbytes is imported."""
-    for name, fragment in ((_BNB_CPU_LOGGER, "gemm_4bit_forward"),
-                           (_KERNELS_HUB_LOGGER, "publisher trust check for 'kernels-community/")):
+    for name, fragment in _KNOWN_NOTICES:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropMessage) for f in logger.filters):
             logger.addFilter(_DropMessage(fragment))
