@@ -51,12 +51,14 @@ def _existing_file(path: str, what: str, hint: str) -> str:
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
+    from .models import DTYPES
+
     p.add_argument("--model", default=None, help="model: preset, .gguf path, folder or hub id (default: embedded SmolLM2-135M-Instruct)")
     p.add_argument("--quantization", choices=["4bit", "8bit"], default=None, help="bitsandbytes quantization (meant for CUDA)")
     p.add_argument("--adapter", default=None, help="LoRA adapter folder from `confnb finetune`")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
-    p.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto",
-                   help="weights' dtype of a full-precision model (default auto: see load_model)")
+    p.add_argument("--dtype", choices=DTYPES, default="auto",
+                   help="compute dtype of a full-precision model (default auto: float32 on CPU; see load_model)")
     p.add_argument("--base-url", default=None, help="for --model openai:<name>: the server's /v1 address (default $OPENAI_BASE_URL); the key is read from $OPENAI_API_KEY")
     p.add_argument("--concurrency", type=int, default=4, help="for openai: models, requests in flight (default 4)")
     p.add_argument("--max-length", type=int, default=None, help="cap on prompt length in tokens; longer texts are truncated (default: the model's context)")

@@ -46,6 +46,7 @@ __all__ = [
     "HubAccessError",
     "compute_dtype",
     "cpu_supports_bfloat16",
+    "DTYPES",
     "load_model",
     "preset_path",
     "quiet_transformers",
@@ -442,15 +443,16 @@ def cpu_supports_bfloat16() -> bool:
         return False
 
 
-_DTYPES = ("auto", "float32", "bfloat16", "float16")
+#: The values `load_model` accepts for ``dtype`` ("auto": float32 on CPU, `compute_dtype` on a GPU).
+DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
 def _scoring_dtype(dtype: str, device: str, quantization: str | None):
     """The torch dtype for the non-quantized weights of a model loaded with ``dtype=``."""
     import torch
 
-    if dtype not in _DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(map(repr, _DTYPES))}, got {dtype!r}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(map(repr, DTYPES))}, got {dtype!r}")
     if quantization:
         if dtype != "auto":
             raise ValueError(
@@ -459,8 +461,9 @@ def _scoring_dtype(dtype: str, device: str, quantization: str | None):
             )
         return torch.float32
     if dtype == "auto":
-        if not device.startswith("cuda") and cpu_supports_bfloat16():
-            return torch.bfloat16
+        # float32 on CPU even where bfloat16 is fast: bfloat16 products round differently on
+        # different CPUs (AMX and AVX512-BF16 moved probabilities by up to a point), so scores, and
+        # the calibrators fit on them, would not carry from one machine to another
         return compute_dtype(device)
     if dtype == "float16" and not device.startswith("cuda"):
         raise ValueError("dtype='float16' is for CUDA GPUs; on CPU use 'bfloat16' (or 'float32')")
@@ -601,11 +604,12 @@ def load_model(
         How a full-precision model computes. On a GPU, the weights' dtype (``"auto"``:
         `compute_dtype`). On CPU, ``"bfloat16"`` keeps the linear layers' weights in bfloat16 and
         multiplies in bfloat16, everything else (embeddings, norms, the residual stream,
-        attention, the output layer) in float32;
-        ``"auto"`` chooses it where the CPU multiplies bfloat16 natively (`cpu_supports_bfloat16`:
-        AVX512-BF16 or AMX), else float32. It changes the probabilities a little (README "Timings"
-        has the measured drift): calibrate the dtype you deploy. The dtype is part of the score
-        cache's key.
+        attention, the output layer) in float32. ``"auto"`` is float32 on CPU. ``"bfloat16"`` scores
+        1.4-1.7x faster where the CPU multiplies bfloat16 natively (`cpu_supports_bfloat16`:
+        AVX512-BF16 or AMX) and moves the probabilities a little (README "Timings" has the measured
+        drift), but its last digits depend on the processor: an Intel CPU with AMX and an AMD CPU
+        with AVX512-BF16 gave probabilities up to a point apart on the same text. Calibrate with
+        the dtype, and on the kind of CPU, you deploy. The dtype is part of the score cache's key.
     base_url, api_key, **remote_options
         Only for ``"openai:<model>"``: the server's address (default ``$OPENAI_BASE_URL``), the
         key (default ``$OPENAI_API_KEY``; never printed), and `confnb.remote.connect` options

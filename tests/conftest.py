@@ -51,9 +51,9 @@ MODEL_CALLS = ("load_model(", "finetune(")
 def lm():
     """The embedded default model (SmolLM2-135M-Instruct) in float32 on CPU.
 
-    float32, not the default dtype (bfloat16 products on CPUs that have them): the tests that compare
-    batched scoring with one text at a time, or exact multi-token answers with the chain rule, need
-    float32's precision. `test_models.py` checks the bfloat16 default against it.
+    float32 is the default on CPU; it is named here because the tests that compare batched scoring
+    with one text at a time, or exact multi-token answers with the chain rule, need its precision.
+    `test_models.py` checks the ``dtype="bfloat16"`` option against it.
     """
     import confnb
 
