@@ -15,7 +15,9 @@ Prints examples/s, the ratios (targets on 2 cores: (c)/(a) >= 10x on synthetic r
 real sentences) and the largest log-probability difference between (c) and (b). Then the drift of
 bfloat16 against float32 on ``--drift-rows`` real sentences (1,000 by default): how often the
 prediction agrees (target >= 99%) and the median |p_positive| change (target < 0.01), the criteria
-for making bfloat16 the CPU default. If llama-cpp-python is installed, (d) scores the same prompts with
+set for making bfloat16 the CPU default. bfloat16 meets them, and was the default from 2026-12-01 to
+2026-12-06, but its digits differ between processors (README "Other models"), so float32 is the
+default again and bfloat16 an option. If llama-cpp-python is installed, (d) scores the same prompts with
 llama.cpp on the embedded GGUF file and reports its agreement with transformers.
 
     python benchmarks/scoring.py [--texts real|synthetic] [--rows 200] [--drift-rows 1000] [--batch-size 32]
@@ -78,7 +80,7 @@ def llama_cpp_logprobs(prompts, token_ids):
 
 
 def drift(lm, bf16, pool, n_rows, batch_size) -> None:
-    """bfloat16 against float32 on `n_rows` real sentences: the criteria for the CPU default."""
+    """bfloat16 against float32 on `n_rows` real sentences, against the criteria for a CPU default."""
     texts = pool.sample(min(n_rows, len(pool)), random_state=1)["text"].tolist()
     ref = confnb.classify(lm, texts, batch_size=batch_size, progress=False)
     low = confnb.classify(bf16, texts, batch_size=batch_size, progress=False)

@@ -16,6 +16,7 @@ rows, library versions) is unchanged; ``--retrain`` (``make course RETRAIN=1``) 
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -67,11 +68,17 @@ def run(path: Path, timeout: int = 1800) -> tuple[float, list[str]]:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="Execute course notebooks in place; print seconds per notebook.")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: every course notebook)")
+    parser.add_argument("--retrain", action="store_true", help="notebook 06 trains its adapter again")
+    args = parser.parse_args(argv)
+    missing = [str(p) for p in args.notebooks if not p.is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)}")
     os.environ.setdefault("CONFNB_PROGRESS", "0")
-    if "--retrain" in argv:
+    if args.retrain:
         os.environ["CONFNB_RETRAIN"] = "1"  # the kernels inherit it; notebook 06 reads it
-        argv = [a for a in argv if a != "--retrain"]
-    paths = [Path(a) for a in argv] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if not paths:
         print("no notebooks yet")
         return 0
