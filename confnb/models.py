@@ -45,6 +45,7 @@ __all__ = [
     "file_sha256",
     "HubAccessError",
     "compute_dtype",
+    "cpu_signature",
     "cpu_supports_bfloat16",
     "DTYPES",
     "load_model",
@@ -441,6 +442,42 @@ def cpu_supports_bfloat16() -> bool:
         return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
     except AttributeError:  # a torch without these probes: be conservative
         return False
+
+
+def cpu_signature() -> str:
+    """What decides a CPU's last digits: vendor, model, the vector units torch uses, torch's threads.
+
+    float32 sums run in a different order on different processors (Intel's math library picks
+    other kernels on AMD; AVX2 and AVX-512 split sums differently; more threads split them again),
+    so scores agree across machines only to about 1e-6. Two machines with the same signature
+    computed the course's numbers digit for digit; ``tests/conftest.py`` compares notebook outputs
+    exactly only on a machine whose signature matches the one `tools/run_course.py` recorded.
+
+    >>> "threads=" in cpu_signature()
+    True
+    """
+    import platform
+
+    import torch
+
+    vendor, model, flags = "", platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key == "vendor_id" and not vendor:
+                    vendor = value
+                elif key == "model name":
+                    model = value
+                elif key == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:  # not Linux: the processor string is all there is
+        pass
+    units = [u for u in ("avx512f", "avx512_bf16", "amx_tile") if u in flags]
+    capability = torch.backends.cpu.get_cpu_capability()
+    return (f"{vendor or platform.machine()} {model}; torch {capability}"
+            f"{' ' + ' '.join(units) if units else ''}; threads={torch.get_num_threads()}")
 
 
 #: The values `load_model` accepts for ``dtype`` ("auto": float32 on CPU, `compute_dtype` on a GPU).

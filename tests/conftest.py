@@ -111,7 +111,43 @@ def _uses_train_fixture(item) -> bool:
     return False
 
 
+def notebook_executed_on(path) -> str | None:
+    """The `cpu_signature` that `tools/run_course.py` recorded in a notebook, if any."""
+    import json
+
+    with open(path, encoding="utf-8") as f:
+        return json.load(f).get("metadata", {}).get("confnb", {}).get("executed_on")
+
+
+#: Notebooks whose outputs nbval runs but does not compare (executed on another kind of CPU).
+OUTPUTS_NOT_COMPARED: dict[str, str] = {}
+
+
+def _compare_outputs_here(items) -> None:
+    """nbval compares a notebook's outputs only on the kind of CPU that executed it.
+
+    float32 scores differ by about 1e-6 between processors, enough to change a printed last digit
+    somewhere in the course. Elsewhere every cell still runs, and the asserts that guard each
+    finding still fail a flipped finding; only the digit-for-digit comparison is left out.
+    """
+    from confnb.models import cpu_signature
+
+    here, recorded = None, {}
+    for item in items:
+        if item.path.suffix != ".ipynb" or not hasattr(item, "options"):
+            continue
+        if item.path not in recorded:
+            recorded[item.path] = notebook_executed_on(item.path)
+        if recorded[item.path] is None:
+            continue  # not stamped: compare, as nbval does by default
+        here = here or cpu_signature()
+        if recorded[item.path] != here:
+            item.options["check"] = False
+            OUTPUTS_NOT_COMPARED[item.path.name] = recorded[item.path]
+
+
 def pytest_collection_modifyitems(config, items):
+    _compare_outputs_here(items)
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebook)
@@ -192,6 +228,16 @@ class _UnitGuard:
     def pytest_runtest_teardown(self, item, nextitem):
         with _no_model_loads(item):
             return (yield)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if OUTPUTS_NOT_COMPARED:
+        from confnb.models import cpu_signature
+
+        terminalreporter.write_line(
+            f"notebook outputs not compared (executed on another kind of CPU; this one: {cpu_signature()}): "
+            + "; ".join(f"{name} ({cpu})" for name, cpu in sorted(OUTPUTS_NOT_COMPARED.items()))
+        )
 
 
 def pytest_configure(config):

@@ -42,3 +42,33 @@ def test_notebook_is_small_and_quiet(path):
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             assert output.get("name") != "stderr", f"{path.name} has stderr output: {output.get('text', '')[:200]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_records_the_cpu_that_executed_it(path):
+    from conftest import notebook_executed_on
+
+    assert notebook_executed_on(path), f"{path.name}: run it with tools/run_course.py, which records the CPU"
+
+
+def test_outputs_are_compared_only_on_the_cpu_kind_that_executed_them(tmp_path):
+    from types import SimpleNamespace
+
+    from conftest import OUTPUTS_NOT_COMPARED, _compare_outputs_here
+
+    from confnb.models import cpu_signature
+
+    def notebook(name, executed_on):
+        nb = nbformat.v4.new_notebook()
+        if executed_on:
+            nb.metadata["confnb"] = {"executed_on": executed_on}
+        nbformat.write(nb, tmp_path / name)
+        return SimpleNamespace(path=tmp_path / name, options={"check": True})
+
+    here, other, unstamped = notebook("a.ipynb", cpu_signature()), notebook("b.ipynb", "GenuineIntel Xeon"), notebook("c.ipynb", None)
+    try:
+        _compare_outputs_here([here, other, unstamped])
+        assert here.options["check"] and unstamped.options["check"] and not other.options["check"]
+        assert OUTPUTS_NOT_COMPARED["b.ipynb"] == "GenuineIntel Xeon" and "a.ipynb" not in OUTPUTS_NOT_COMPARED
+    finally:
+        OUTPUTS_NOT_COMPARED.pop("b.ipynb", None)
