@@ -445,13 +445,14 @@ def cpu_supports_bfloat16() -> bool:
 
 
 def cpu_signature() -> str:
-    """What decides a CPU's last digits: vendor, model, the vector units torch uses, torch's threads.
+    """What decides a CPU's last digits: vendor, model, vector units torch uses, torch's threads.
 
     float32 sums run in a different order on different processors (Intel's math library picks
     other kernels on AMD; AVX2 and AVX-512 split sums differently; more threads split them again),
-    so scores agree across machines only to about 1e-6. Two machines with the same signature
-    computed the course's numbers digit for digit; ``tests/conftest.py`` compares notebook outputs
-    exactly only on a machine whose signature matches the one `tools/run_course.py` recorded.
+    so scores agree across machines only to about 1e-6. Machines with the same signature run the
+    same kernels and are expected to print the same digits (on this project's machine, clean runs
+    reproduced every printed number); ``tests/conftest.py`` compares notebook outputs exactly only
+    on a machine whose signature matches the one `tools/run_course.py` recorded.
 
     >>> "threads=" in cpu_signature()
     True
@@ -460,23 +461,24 @@ def cpu_signature() -> str:
 
     import torch
 
-    vendor, model, flags = "", platform.processor() or platform.machine(), set()
+    info: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
+                if not line.strip():
+                    break  # the first processor describes them all
                 key, _, value = line.partition(":")
-                key, value = key.strip(), value.strip()
-                if key == "vendor_id" and not vendor:
-                    vendor = value
-                elif key == "model name":
-                    model = value
-                elif key == "flags" and not flags:
-                    flags = set(value.split())
+                info.setdefault(key.strip(), value.strip())
     except OSError:  # not Linux: the processor string is all there is
         pass
+    vendor = info.get("vendor_id") or platform.machine()
+    model = info.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in info:
+        model += f" (family {info['cpu family']}, model {info.get('model', '?')})"
+    flags = set(info.get("flags", "").split())
     units = [u for u in ("avx512f", "avx512_bf16", "amx_tile") if u in flags]
     capability = torch.backends.cpu.get_cpu_capability()
-    return (f"{vendor or platform.machine()} {model}; torch {capability}"
+    return (f"{vendor} {model}; torch {capability}"
             f"{' ' + ' '.join(units) if units else ''}; threads={torch.get_num_threads()}")
 
 
