@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make course  -- set up, then execute every notebook on the embedded model and regenerate images/
 #   make test    -- set up, then run ruff and all tests (unit tests, doctests, notebooks under nbval, browser test)
-# While editing: make check (ruff + the unit tier: no model, under a minute). Tiers: see tests/conftest.py.
+# While editing: make check (ruff + the unit tier: no model, under a minute). Tiers: see conftest.py.
 # Both are idempotent: a second run installs nothing.
 
 PYTHON ?= python3

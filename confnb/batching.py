@@ -440,14 +440,20 @@ def forward_examples(net, examples: TrainingExamples, rows: Sequence[int], pad_i
     cache = net(input_ids=prefix, use_cache=True, logits_to_keep=1).cache
     if len(rows) > 1:
         cache.batch_repeat_interleave(len(rows))
+    # Position j predicts token j + 1, so the last k tokens (the answers) are predicted by the k positions
+    # before the last. They are named by index: an index gathers those hidden states into a contiguous
+    # tensor, and the output layer runs as one matrix product. A slice (`logits_to_keep=k + 1`) would
+    # leave them strided, and with gradients on, torch then multiplies by a batch-expanded copy of the
+    # whole output matrix, several times slower.
+    width = batch["input_ids"].shape[1]
     logits = net(
         input_ids=batch["input_ids"].to(device),
         attention_mask=batch["attention_mask"].to(device),
         position_ids=batch["position_ids"].to(device),
         cache=cache,
         use_cache=True,
-        logits_to_keep=k + 1,
-    ).logits[:, :-1].float()  # position j predicts token j + 1: the last k tokens are the answers
+        logits_to_keep=torch.arange(width - k - 1, width - 1, device=device),
+    ).logits.float()
     targets = batch["labels"][:, -k:].to(device)
     token_loss = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=-100, reduction="none")
     counts = (targets != -100).sum(dim=1)

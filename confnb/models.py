@@ -451,7 +451,7 @@ def cpu_signature() -> str:
     other kernels on AMD; AVX2 and AVX-512 split sums differently; more threads split them again),
     so scores agree across machines only to about 1e-6. Machines with the same signature run the
     same kernels and are expected to print the same digits (on this project's machine, clean runs
-    reproduced every printed number); ``tests/conftest.py`` compares notebook outputs exactly only
+    reproduced every printed number); ``conftest.py`` compares notebook outputs exactly only
     on a machine whose signature matches the one `tools/run_course.py` recorded.
 
     >>> "threads=" in cpu_signature()

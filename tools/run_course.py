@@ -66,7 +66,7 @@ def run(path: Path, timeout: int = 1800) -> tuple[float, list[str]]:
         for cell in nb.cells:  # keep diffs small: execution counts are renumbered, metadata trimmed
             cell.get("metadata", {}).pop("execution", None)
         # float32 digits depend on the processor: nbval compares outputs exactly only on a machine
-        # like this one (tests/conftest.py)
+        # like this one (conftest.py)
         nb.metadata["confnb"] = {"executed_on": cpu_signature()}
         nbformat.write(nb, path)
     return time.perf_counter() - start, stderr_outputs(nb)

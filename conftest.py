@@ -1,4 +1,9 @@
-"""Shared fixtures, and the test tiers.
+"""Shared fixtures, the test tiers, and how nbval runs the notebooks.
+
+At the repository root so that it applies to every test path -- ``tests/``, the doctests in
+``confnb/`` and ``notebooks/`` -- also when one of them is run alone (``pytest
+notebooks/03_reliability_and_calibration.ipynb`` turns progress bars off and compares outputs by the
+same rule as ``make test``).
 
 Tiers (markers registered in pyproject.toml; ``make check`` runs ``-m unit``):
 
@@ -186,7 +191,7 @@ def _no_model_loads(item):
             attempts.append(what)
             raise ModelLoadInUnitTest(
                 f"{item.nodeid} loads a model ({what}) but is in the unit tier: mark it "
-                "@pytest.mark.model (or use the `lm` fixture), see tests/conftest.py"
+                "@pytest.mark.model (or use the `lm` fixture), see conftest.py"
             )
 
         return guard
@@ -203,16 +208,15 @@ def _no_model_loads(item):
         except BaseException as exc:  # the code under test caught the guard's error and raised another (a skip...)
             if attempts:
                 raise ModelLoadInUnitTest(f"{item.nodeid} tried to load a model in the unit tier ({attempts[0]}): "
-                                          "mark it @pytest.mark.model, see tests/conftest.py") from exc
+                                          "mark it @pytest.mark.model, see conftest.py") from exc
             raise
         if attempts:  # ... or caught it and carried on
             raise ModelLoadInUnitTest(f"{item.nodeid} tried to load a model in the unit tier ({attempts[0]}): "
-                                      "mark it @pytest.mark.model, see tests/conftest.py")
+                                      "mark it @pytest.mark.model, see conftest.py")
 
 
 class _UnitGuard:
-    """The runtest hooks, as a plugin: hooks in this conftest would only reach items under tests/,
-    a plugin reaches the doctests in confnb/ too."""
+    """The runtest hooks, registered once as a plugin (see `pytest_configure`)."""
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item):
