@@ -54,7 +54,7 @@ $(BROWSER_STAMP): | $(PY)
 course: setup
 	$(PY) tools/run_course.py $(if $(RETRAIN),--retrain)
 
-LINT_PATHS := confnb tests tools benchmarks
+LINT_PATHS := confnb tests tools benchmarks conftest.py
 
 # Every tier: unit, model, train, the notebooks under nbval, slow (servers, browser).
 test: setup lint

@@ -122,6 +122,26 @@ def test_shared_prefix_loss_equals_the_full_sequence_loss(lm):
             assert float(row_loss[i]) == pytest.approx(float(ref), abs=1e-4)
 
 
+def test_output_layer_sees_only_the_answer_positions_as_one_block(lm):
+    """A strided slice of hidden states would make torch multiply by a batch-expanded copy of the output
+    matrix whenever gradients are on (`benchmarks/training_step.py` measures the cost)."""
+    import torch
+
+    rows = _rows(3, seed=3)
+    examples = encode_examples(lm, rows["text"], rows["label"], SENTIMENT)
+    seen = []
+    handle = lm.model.lm_head.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    try:
+        with torch.no_grad():
+            forward_examples(lm.model, examples, [0, 1, 2], lm.tokenizer.pad_token_id, lm.model.device)
+    finally:
+        handle.remove()
+    k = max(len(examples.answer_ids[i]) for i in range(3))
+    prefix_pass, answer_pass = seen
+    assert tuple(prefix_pass.shape[:2]) == (1, 1)
+    assert tuple(answer_pass.shape[:2]) == (3, k) and answer_pass.is_contiguous()
+
+
 def test_validation_accuracy_is_classify_accuracy(lm):
     rows = _rows(8, seed=5)
     examples = encode_examples(lm, rows["text"], rows["label"], TASK)
