@@ -23,6 +23,7 @@ __all__ = ["SCORING_VERSION", "cache_dir", "file_key", "file_sha256", "folder_ke
 #: Version of the rule that turns next-token log-probabilities into scored rows. It is part of every
 #: score-cache key and resume check, and is raised whenever a change to confnb changes the numbers
 #: (2: no doubled BOS after chat templates, the remote rule on visible tokens, ``no_class_token``).
+#: ``tests/test_code_versions.py`` fails when the scoring code changes, so that each change is weighed.
 SCORING_VERSION = 2
 
 
