@@ -28,6 +28,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from .identity import package_versions
+
 __all__ = [
     "check_adapter_folder",
     "ADAPTER_INFO",
@@ -150,25 +152,6 @@ def save_adapter(net, path: Path, info: dict) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def package_versions() -> dict:
-    """Installed versions of confnb, torch, transformers and peft (None where missing).
-
-    Examples
-    --------
-    >>> sorted(package_versions())
-    ['confnb', 'peft', 'torch', 'transformers']
-    """
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("confnb", "torch", "transformers", "peft"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
-
-
 # ------------------------------------------------------------------------------------- identifying
 
 
@@ -183,7 +166,13 @@ def weights_key(net) -> str:
 
 
 def training_key(
-    *, base_key: str, quantization: str | None, task: Any, config: Any, rows: dict[str, Any]
+    *,
+    base_key: str,
+    quantization: str | None,
+    task: Any,
+    config: Any,
+    rows: dict[str, Any],
+    kernels: str | None = None,
 ) -> str:
     """A content hash of everything that decides what a fine-tuning run trains.
 
@@ -198,6 +187,10 @@ def training_key(
         Every field (``to_dict``), the device and the seed included.
     rows : dict of str to DataFrame
         The training and validation rows (``text`` and ``label`` columns, in order), by role.
+    kernels : str, optional
+        The machine the recipe trains on (`confnb.identity.kernel_signature` of its device): the same
+        seeded recipe gives the same weights only on the same kind of processor, so an adapter
+        trained elsewhere (a cache shared between machines) is trained again.
 
     The installed versions of torch, transformers and peft and `TRAINING_VERSION` are part of the key:
     an upgrade may change what the same recipe trains, so it trains again.
@@ -221,6 +214,7 @@ def training_key(
         "config": config.to_dict(),
         "versions": versions,
         "training_version": TRAINING_VERSION,
+        "kernels": kernels,
     }
     digest.update(json.dumps(head, sort_keys=True, default=str).encode())
     for role in sorted(rows):

@@ -66,6 +66,7 @@ from .adapters import (
 from .batching import TrainingExamples, answer_ids, encode_examples, evaluate_examples, forward_examples
 from .finetune_config import FineTuneConfig, FineTuneResult
 from .holdout import UngroupedValidationWarning, carve_validation, check_training_frame
+from .identity import kernel_signature
 from .models import LanguageModel
 from ._progress import want_progress
 
@@ -422,7 +423,7 @@ def finetune(
     lm = _prepare_model(model_or_name, config)
     recipe_key = training_key(
         base_key=lm.key, quantization=lm.quantization, task=task, config=config,
-        rows={"train": train_rows, "validation": validation_rows},
+        rows={"train": train_rows, "validation": validation_rows}, kernels=kernel_signature(str(lm.model.device)),
     )
     if reusable:
         info = read_adapter_info(out_path)

@@ -4,7 +4,8 @@ A scored row is reused (from the score cache, or by ``confnb score --resume``) o
 that changes its numbers is the same: the weights' content (not their file name), the adapter's
 content, quantization, dtype, device, the longest prompt scored, the scoring rule's version and the
 task's prompt. Every backend describes itself through its ``identity`` method; `scoring_identity`
-adds the scoring version and `scoring_key` hashes the lot.
+adds the scoring version and `scoring_key` hashes the lot, adding for the cache the machine that
+computes (`kernel_signature`: the kind of processor or GPU) and the library versions.
 
 Out of scope: loading models (`confnb.models`) and the cache's storage (`confnb.scoring`).
 """
@@ -18,7 +19,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SCORING_VERSION", "cache_dir", "file_key", "file_sha256", "folder_key", "scoring_identity", "scoring_key"]
+__all__ = [
+    "SCORING_VERSION",
+    "cache_dir",
+    "cpu_signature",
+    "file_key",
+    "file_sha256",
+    "folder_key",
+    "kernel_signature",
+    "package_versions",
+    "scoring_identity",
+    "scoring_key",
+]
 
 #: Version of the rule that turns next-token log-probabilities into scored rows. It is part of every
 #: score-cache key and resume check, and is raised whenever a change to confnb changes the numbers
@@ -90,6 +102,81 @@ def folder_key(folder: Path) -> str:
     return f"{folder.name}-{digest.hexdigest()[:12]}"
 
 
+def cpu_signature() -> str:
+    """What decides a CPU's last digits: vendor, model, vector units torch uses, torch's threads.
+
+    float32 sums run in a different order on different processors (Intel's math library picks
+    other kernels on AMD; AVX2 and AVX-512 split sums differently; more threads split them again),
+    so scores agree across machines only to about 1e-6. Machines with the same signature run the
+    same kernels and are expected to print the same digits (on this project's machine, clean runs
+    reproduced every printed number); ``conftest.py`` compares notebook outputs exactly only
+    on a machine whose signature matches the one `tools/run_course.py` recorded.
+
+    >>> "threads=" in cpu_signature()
+    True
+    """
+    import platform
+
+    import torch
+
+    info: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the first processor describes them all
+                key, _, value = line.partition(":")
+                info.setdefault(key.strip(), value.strip())
+    except OSError:  # not Linux: the processor string is all there is
+        pass
+    vendor = info.get("vendor_id") or platform.machine()
+    model = info.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in info:
+        model += f" (family {info['cpu family']}, model {info.get('model', '?')})"
+    flags = set(info.get("flags", "").split())
+    units = [u for u in ("avx512f", "avx512_bf16", "amx_tile") if u in flags]
+    capability = torch.backends.cpu.get_cpu_capability()
+    return (f"{vendor} {model}; torch {capability}"
+            f"{' ' + ' '.join(units) if units else ''}; threads={torch.get_num_threads()}")
+
+
+def package_versions() -> dict:
+    """Installed versions of confnb, torch, transformers and peft (None where missing).
+
+    Examples
+    --------
+    >>> sorted(package_versions())
+    ['confnb', 'peft', 'torch', 'transformers']
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("confnb", "torch", "transformers", "peft"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def kernel_signature(device: str) -> str | None:
+    """Which kernels compute on `device`: the last digits of a score or a trained weight depend on them.
+
+    ``"cpu"``: `cpu_signature`. ``"cuda..."``: the GPU's name (``"cuda"`` alone where CUDA is not
+    available to ask). Anything else (``"remote"``: a server's kernels are not known here): None.
+
+    >>> kernel_signature("remote") is None
+    True
+    """
+    if device == "cpu":
+        return cpu_signature()
+    if device.startswith("cuda"):
+        import torch
+
+        return f"cuda {torch.cuda.get_device_name(device)}" if torch.cuda.is_available() else "cuda"
+    return None
+
+
 def scoring_identity(model) -> dict[str, Any]:
     """Everything about a loaded model that changes the numbers it scores.
 
@@ -121,6 +208,13 @@ def scoring_identity(model) -> dict[str, Any]:
 def scoring_key(model, task=None) -> str:
     """A short hash of `scoring_identity` (and the task's prompt key): the score cache's key.
 
+    For a local model it also covers the machine: `kernel_signature` of the model's device and the
+    installed torch, transformers and peft (`package_versions`). The same weights in the same dtype
+    agree across processors only to about 1e-6, so a cache folder shared between machines (a CI
+    cache, a network home) never serves digits computed on another kind of processor or by another
+    library version. ``confnb score --resume`` does not check these: rows of one output file may
+    come from two machines, which differ far below any decision.
+
     >>> class Toy:  # any backend: it describes itself with identity()
     ...     def identity(self):
     ...         return {"weights": "w", "quantization": None, "dtype": "float32", "device": "cpu", "max_length": 512}
@@ -128,6 +222,10 @@ def scoring_key(model, task=None) -> str:
     True
     """
     identity = scoring_identity(model)
+    kernels = kernel_signature(str(getattr(model, "device", identity.get("device"))))
+    if kernels is not None:  # a local model: its machine and libraries decide the last digits too
+        identity["kernels"] = kernels
+        identity["versions"] = {k: v for k, v in package_versions().items() if k != "confnb"}
     if task is not None:
         identity["task"] = task.key
     blob = json.dumps(identity, sort_keys=True).encode()

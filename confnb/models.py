@@ -32,7 +32,16 @@ from typing import Any, Iterator, Sequence
 from .batching import VerbalizerTrie, iter_logprob_batches, prompt_ids
 from .adapters import ADAPTER_INFO, attach_adapter, check_adapter_folder, read_adapter_info, tuned_key  # noqa: F401  (ADAPTER_INFO, read_adapter_info: re-exported)
 from .distributions import NextTokens
-from .identity import SCORING_VERSION, cache_dir, file_key, file_sha256, folder_key, scoring_identity, scoring_key
+from .identity import (
+    SCORING_VERSION,
+    cache_dir,
+    cpu_signature,
+    file_key,
+    file_sha256,
+    folder_key,
+    scoring_identity,
+    scoring_key,
+)
 from .remote import connect
 
 __all__ = [
@@ -442,44 +451,6 @@ def cpu_supports_bfloat16() -> bool:
         return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
     except AttributeError:  # a torch without these probes: be conservative
         return False
-
-
-def cpu_signature() -> str:
-    """What decides a CPU's last digits: vendor, model, vector units torch uses, torch's threads.
-
-    float32 sums run in a different order on different processors (Intel's math library picks
-    other kernels on AMD; AVX2 and AVX-512 split sums differently; more threads split them again),
-    so scores agree across machines only to about 1e-6. Machines with the same signature run the
-    same kernels and are expected to print the same digits (on this project's machine, clean runs
-    reproduced every printed number); ``conftest.py`` compares notebook outputs exactly only
-    on a machine whose signature matches the one `tools/run_course.py` recorded.
-
-    >>> "threads=" in cpu_signature()
-    True
-    """
-    import platform
-
-    import torch
-
-    info: dict[str, str] = {}
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if not line.strip():
-                    break  # the first processor describes them all
-                key, _, value = line.partition(":")
-                info.setdefault(key.strip(), value.strip())
-    except OSError:  # not Linux: the processor string is all there is
-        pass
-    vendor = info.get("vendor_id") or platform.machine()
-    model = info.get("model name") or platform.processor() or platform.machine()
-    if "cpu family" in info:
-        model += f" (family {info['cpu family']}, model {info.get('model', '?')})"
-    flags = set(info.get("flags", "").split())
-    units = [u for u in ("avx512f", "avx512_bf16", "amx_tile") if u in flags]
-    capability = torch.backends.cpu.get_cpu_capability()
-    return (f"{vendor} {model}; torch {capability}"
-            f"{' ' + ' '.join(units) if units else ''}; threads={torch.get_num_threads()}")
 
 
 #: The values `load_model` accepts for ``dtype`` ("auto": float32 on CPU, `compute_dtype` on a GPU).

@@ -129,6 +129,42 @@ def test_scoring_key_covers_what_changes_the_numbers(lm):
     assert scoring_key(lm, confnb.tasks.SENTIMENT_CHAT) != base
 
 
+class _Backend:
+    """A backend as `scoring_key` sees it: a device and an identity."""
+
+    def __init__(self, device: str):
+        self.device = device
+
+    def identity(self):
+        return {"weights": "w", "quantization": None, "dtype": "float32", "device": self.device, "max_length": 512}
+
+
+def test_the_score_cache_key_covers_the_machine_and_libraries_but_resume_does_not(monkeypatch):
+    local, remote = _Backend("cpu"), _Backend("remote")
+    before = {b.device: (identity.scoring_key(b), identity.scoring_identity(b)) for b in (local, remote)}
+    assert identity.kernel_signature("cpu") == identity.cpu_signature()
+
+    monkeypatch.setattr(identity, "cpu_signature", lambda: "GenuineIntel Xeon; torch AVX512 amx_tile; threads=2")
+    assert identity.scoring_key(local) != before["cpu"][0], "scores from another kind of CPU were served"
+    assert identity.scoring_identity(local) == before["cpu"][1], "resume would refuse a file moved to another machine"
+    assert identity.scoring_key(remote) == before["remote"][0], "a server's kernels are not known here"
+    monkeypatch.undo()
+
+    versions = {**identity.package_versions(), "torch": "99.0"}
+    monkeypatch.setattr(identity, "package_versions", lambda: versions)
+    assert identity.scoring_key(local) != before["cpu"][0], "scores from another torch were served"
+
+
+def test_an_adapter_trained_on_another_machine_is_not_reused():
+    from confnb.adapters import training_key
+
+    rows = {"train": confnb.load_sentiment("train").head(4)}
+    key = dict(base_key="m", quantization=None, task=confnb.SENTIMENT, config=confnb.FineTuneConfig.for_cpu(), rows=rows)
+    here = training_key(**key, kernels=identity.kernel_signature("cpu"))
+    assert here == training_key(**key, kernels=identity.kernel_signature("cpu"))
+    assert here != training_key(**key, kernels="GenuineIntel Xeon; torch AVX512 amx_tile; threads=2")
+
+
 @pytest.mark.filterwarnings("ignore:.*is_gradient_checkpointing.*:FutureWarning")  # peft, in get_peft_model
 def test_an_adapter_is_keyed_by_its_content(lm, tmp_path):
     import copy
