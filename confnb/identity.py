@@ -163,10 +163,11 @@ def kernel_signature(device: str) -> str | None:
     """Which kernels compute on `device`: the last digits of a score or a trained weight depend on them.
 
     ``"cpu"``: `cpu_signature`. ``"cuda..."``: the GPU's name (``"cuda"`` alone where CUDA is not
-    available to ask). Anything else (``"remote"``: a server's kernels are not known here): None.
+    available to ask). ``"remote"`` (a server, whose kernels are not known here): None. Another
+    local device (``"mps"``): its name.
 
-    >>> kernel_signature("remote") is None
-    True
+    >>> kernel_signature("remote") is None, kernel_signature("mps")
+    (True, 'mps')
     """
     if device == "cpu":
         return cpu_signature()
@@ -174,7 +175,7 @@ def kernel_signature(device: str) -> str | None:
         import torch
 
         return f"cuda {torch.cuda.get_device_name(device)}" if torch.cuda.is_available() else "cuda"
-    return None
+    return None if device == "remote" else device
 
 
 def scoring_identity(model) -> dict[str, Any]:
