@@ -28,7 +28,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .identity import package_versions
+from .identity import library_versions, package_versions
 
 __all__ = [
     "check_adapter_folder",
@@ -206,13 +206,12 @@ def training_key(
     (16, False)
     """
     digest = hashlib.sha256()
-    versions = {k: v for k, v in package_versions().items() if k != "confnb"}
     head = {
         "base": base_key,
         "quantization": quantization,
         "task": task.to_dict(),
         "config": config.to_dict(),
-        "versions": versions,
+        "versions": library_versions(),
         "training_version": TRAINING_VERSION,
         "kernels": kernels,
     }

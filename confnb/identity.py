@@ -27,6 +27,7 @@ __all__ = [
     "file_sha256",
     "folder_key",
     "kernel_signature",
+    "library_versions",
     "package_versions",
     "scoring_identity",
     "scoring_key",
@@ -140,6 +141,30 @@ def cpu_signature() -> str:
             f"{' ' + ' '.join(units) if units else ''}; threads={torch.get_num_threads()}")
 
 
+def _installed(names: tuple[str, ...]) -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def library_versions() -> dict:
+    """Installed versions of torch, transformers and peft (None where missing): what a score or a
+    trained weight may depend on besides confnb.
+
+    Examples
+    --------
+    >>> sorted(library_versions())
+    ['peft', 'torch', 'transformers']
+    """
+    return _installed(("torch", "transformers", "peft"))
+
+
 def package_versions() -> dict:
     """Installed versions of confnb, torch, transformers and peft (None where missing).
 
@@ -148,15 +173,7 @@ def package_versions() -> dict:
     >>> sorted(package_versions())
     ['confnb', 'peft', 'torch', 'transformers']
     """
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("confnb", "torch", "transformers", "peft"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
+    return _installed(("confnb", "torch", "transformers", "peft"))
 
 
 def kernel_signature(device: str) -> str | None:
@@ -210,7 +227,7 @@ def scoring_key(model, task=None) -> str:
     """A short hash of `scoring_identity` (and the task's prompt key): the score cache's key.
 
     For a local model it also covers the machine: `kernel_signature` of the model's device and the
-    installed torch, transformers and peft (`package_versions`). The same weights in the same dtype
+    installed torch, transformers and peft (`library_versions`). The same weights in the same dtype
     agree across processors only to about 1e-6, so a cache folder shared between machines (a CI
     cache, a network home) never serves digits computed on another kind of processor or by another
     library version. ``confnb score --resume`` does not check these: rows of one output file may
@@ -226,7 +243,7 @@ def scoring_key(model, task=None) -> str:
     kernels = kernel_signature(str(getattr(model, "device", identity.get("device"))))
     if kernels is not None:  # a local model: its machine and libraries decide the last digits too
         identity["kernels"] = kernels
-        identity["versions"] = {k: v for k, v in package_versions().items() if k != "confnb"}
+        identity["versions"] = library_versions()
     if task is not None:
         identity["task"] = task.key
     blob = json.dumps(identity, sort_keys=True).encode()

@@ -150,8 +150,8 @@ def test_the_score_cache_key_covers_the_machine_and_libraries_but_resume_does_no
     assert identity.scoring_key(remote) == before["remote"][0], "a server's kernels are not known here"
     monkeypatch.undo()
 
-    versions = {**identity.package_versions(), "torch": "99.0"}
-    monkeypatch.setattr(identity, "package_versions", lambda: versions)
+    versions = {**identity.library_versions(), "torch": "99.0"}
+    monkeypatch.setattr(identity, "library_versions", lambda: versions)
     assert identity.scoring_key(local) != before["cpu"][0], "scores from another torch were served"
 
 
